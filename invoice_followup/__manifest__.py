@@ -1,0 +1,33 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    'name': 'Invoice Follow-up',
+    'summary': 'Invoices that remind themselves: cadence policies, escalating tone, pay links, never twice',
+    'version': '19.0.1.0.0',
+    'category': 'Accounting/Accounting',
+    'author': 'invoice_followup developers',
+    'maintainers': ['invoice-followup'],
+    'website': 'https://github.com/invoice-followup/invoice_followup',
+    'license': 'LGPL-3',
+    'development_status': 'Beta',
+    'depends': ['account', 'account_payment', 'mail', 'portal', 'resource'],
+    'data': [
+        'security/ir.model.access.csv',
+        'security/invoice_followup_security.xml',
+        'data/mail_template_data.xml',
+        'data/invoice_followup_policy_data.xml',
+        'data/ir_cron_data.xml',
+        'views/invoice_followup_policy_views.xml',
+        'views/invoice_followup_log_views.xml',
+        'views/account_move_views.xml',
+        'views/res_partner_views.xml',
+        'views/res_config_settings_views.xml',
+        'wizard/invoice_followup_preview_views.xml',
+        'wizard/account_move_followup_pause_views.xml',
+        'views/invoice_followup_menus.xml',
+    ],
+    'demo': [
+        'demo/invoice_followup_demo.xml',
+    ],
+    'installable': True,
+    'application': False,
+}

@@ -1,0 +1,718 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timedelta
+
+import psycopg2.errors
+
+from odoo import api, fields, models, modules
+from odoo.exceptions import UserError
+from odoo.fields import Command, Domain
+from odoo.tools import config, email_normalize
+
+from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+_logger = logging.getLogger(__name__)
+
+FOLLOWUP_STATES = [
+    ('none', "Not followed"),
+    ('active', "Active"),
+    ('paused', "Paused"),
+    ('exception', "Exception"),
+    ('done', "Done"),
+]
+PAID_STATES = ('paid', 'in_payment', 'reversed')
+REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
+
+
+class FollowupSendError(UserError):
+    """A reminder could not go out for a reason a person must fix (no address, template error...)."""
+
+
+class AccountMove(models.Model):
+    _inherit = 'account.move'
+
+    followup_policy_id = fields.Many2one(
+        'invoice.followup.policy',
+        string="Follow-up Policy",
+        compute='_compute_followup_policy_id',
+        store=True,
+        readonly=False,
+        copy=False,
+        index='btree_not_null',
+        check_company=True,
+        tracking=True,
+        help="Reminder policy of this invoice. By default the customer's, else the company's default policy.",
+    )
+    followup_policy_manual = fields.Boolean(copy=False, export_string_translation=False)
+    followup_state = fields.Selection(
+        FOLLOWUP_STATES,
+        string="Follow-up Status",
+        compute='_compute_followup_state',
+        store=True,
+        index=True,
+        copy=False,
+    )
+    followup_next_date = fields.Date(
+        string="Next Reminder",
+        compute='_compute_followup_next',
+        store=True,
+        index=True,
+        copy=False,
+        help="When the next reminder step of this invoice is due.",
+    )
+    followup_next_step_id = fields.Many2one(
+        'invoice.followup.step',
+        string="Next Step",
+        compute='_compute_followup_next',
+        store=True,
+        copy=False,
+    )
+    followup_cycle_date = fields.Date(
+        string="Reminded Installment Due Date",
+        compute='_compute_followup_next',
+        store=True,
+        copy=False,
+        export_string_translation=False,
+    )
+    followup_log_ids = fields.One2many('invoice.followup.log', 'move_id', string="Reminders", copy=False)
+    followup_log_count = fields.Integer(compute='_compute_followup_log_count', export_string_translation=False)
+    followup_last_step_id = fields.Many2one(
+        'invoice.followup.step',
+        string="Last Reminder",
+        compute='_compute_followup_last_step_id',
+        store=True,
+        copy=False,
+    )
+    followup_paused_until = fields.Date(string="Reminders Paused Until", copy=False, tracking=True)
+    followup_not_before = fields.Date(copy=False, export_string_translation=False)
+    followup_error = fields.Text(string="Follow-up Error", copy=False, readonly=True)
+
+    # Values the reminder templates show; computed for "today" in the company's timezone.
+    followup_amount_due = fields.Monetary(
+        string="Amount Due Now", compute='_compute_followup_amounts', currency_field='currency_id')
+    followup_due_date = fields.Date(string="Due On", compute='_compute_followup_amounts')
+    followup_days_overdue = fields.Integer(string="Days Overdue", compute='_compute_followup_amounts')
+    followup_is_installment = fields.Boolean(compute='_compute_followup_amounts', export_string_translation=False)
+    followup_amount_due_company = fields.Monetary(
+        string="Amount Due Now (Company Currency)",
+        compute='_compute_followup_amounts',
+        currency_field='company_currency_id',
+    )
+    followup_amount_due_words = fields.Char(compute='_compute_followup_amounts', export_string_translation=False)
+    followup_payment_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
+    followup_portal_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
+
+    _followup_due_idx = models.Index("(followup_next_date, company_id) WHERE followup_next_date IS NOT NULL")
+
+    # -------------------------------------------------------------------------
+    # COMPUTE METHODS
+    # -------------------------------------------------------------------------
+
+    @api.depends('move_type', 'partner_id', 'company_id')
+    def _compute_followup_policy_id(self):
+        for move in self:
+            if move.followup_policy_manual and move.followup_policy_id:
+                continue
+            move.followup_policy_id = move._followup_default_policy()
+
+    @api.depends(
+        'move_type', 'state', 'payment_state', 'amount_residual', 'followup_policy_id', 'followup_paused_until',
+        'followup_error', 'line_ids.no_followup', 'commercial_partner_id.followup_excluded',
+        'company_id.followup_min_amount', 'followup_policy_id.min_amount',
+    )
+    def _compute_followup_state(self):
+        for move in self:
+            move.followup_state = move._followup_state_now()
+
+    @api.depends(
+        'followup_state', 'followup_paused_until', 'followup_not_before', 'invoice_date',
+        'line_ids.date_maturity', 'line_ids.reconciled',
+        'followup_log_ids.state', 'followup_log_ids.step_id', 'followup_log_ids.cycle_key',
+        'followup_policy_id.step_ids.offset_days', 'followup_policy_id.step_ids.date_reference',
+        'followup_policy_id.step_ids.sequence', 'company_id.followup_business_days',
+    )
+    def _compute_followup_next(self):
+        for move in self:
+            next_date = next_step = cycle_date = False
+            if move.followup_state == 'paused' and move.followup_paused_until:
+                next_date = move.followup_paused_until
+            elif move.followup_state == 'active':
+                cycle_date, pending = move._followup_pending_steps()
+                if pending:
+                    next_step, next_date = pending[0]
+                    if move.followup_not_before:
+                        next_date = max(next_date, move.followup_not_before)
+            move.followup_next_date = next_date
+            move.followup_next_step_id = next_step
+            move.followup_cycle_date = cycle_date
+
+    @api.depends('followup_log_ids.state', 'followup_log_ids.step_id')
+    def _compute_followup_last_step_id(self):
+        for move in self:
+            logs = move.followup_log_ids.filtered(lambda log: log.state in ('sent', 'scheduled', 'bounced'))
+            move.followup_last_step_id = logs.sorted(lambda log: (log.date, log.id))[-1:].step_id
+
+    def _compute_followup_log_count(self):
+        counts = dict(self.env['invoice.followup.log']._read_group(
+            [('move_id', 'in', self.ids), ('state', '!=', 'cancel')], ['move_id'], ['__count'],
+        ))
+        for move in self:
+            move.followup_log_count = counts.get(move, 0)
+
+    @api.depends_context('lang')
+    @api.depends('amount_residual', 'line_ids.amount_residual_currency', 'line_ids.date_maturity', 'currency_id')
+    def _compute_followup_amounts(self):
+        for move in self:
+            values = move._followup_amount_values()
+            move.followup_amount_due = values['amount']
+            move.followup_due_date = values['due_date']
+            move.followup_days_overdue = values['days_overdue']
+            move.followup_is_installment = values['is_installment']
+            move.followup_amount_due_company = values['amount_company']
+            move.followup_amount_due_words = values['amount_words']
+
+    def _compute_followup_urls(self):
+        for move in self:
+            if move.state != 'posted' or not move.is_sale_document():
+                move.followup_payment_url = move.followup_portal_url = False
+                continue
+            move.followup_portal_url = move.get_base_url() + move.get_portal_url()
+            move.followup_payment_url = move._followup_payment_link(move.followup_amount_due)
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    def write(self, vals):
+        if 'followup_policy_id' in vals and not self.env.context.get('invoice_followup_propagate'):
+            vals = {**vals, 'followup_policy_manual': bool(vals['followup_policy_id'])}
+            if not vals['followup_policy_id']:
+                # Emptying the override falls back to the customer's or company's policy.
+                res = super().write(vals)
+                self.env.add_to_compute(self._fields['followup_policy_id'], self)
+                return res
+        return super().write(vals)
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_followup_pause(self):
+        return {
+            'type': 'ir.actions.act_window',
+            'name': self.env._("Pause Reminders"),
+            'res_model': 'account.move.followup.pause',
+            'view_mode': 'form',
+            'target': 'new',
+            'context': {'active_model': 'account.move', 'active_ids': self.ids},
+        }
+
+    def action_followup_resume(self):
+        """Resume the cadence. Steps that fell due meanwhile collapse into the latest one: no burst."""
+        self.check_access('write')
+        self.write({'followup_paused_until': False, 'followup_error': False, 'followup_not_before': False})
+        self.no_followup = False
+        for move in self:
+            move.message_post(body=self.env._("Reminders resumed."))
+        return True
+
+    def action_followup_exclude(self):
+        self.check_access('write')
+        self.no_followup = True
+        for move in self:
+            move.message_post(body=self.env._("Excluded from automatic reminders."))
+        return True
+
+    def action_followup_send_now(self):
+        """Send the next reminder step right away, whatever its date."""
+        self.check_access('write')
+        sent = self.env['invoice.followup.log']
+        for move in self:
+            if move.followup_state in ('none', 'done'):
+                raise UserError(self.env._(
+                    "Invoice %(invoice)s has nothing to remind: it is paid, not posted or has no follow-up policy.",
+                    invoice=move.display_name))
+            if move.followup_state != 'active':
+                raise UserError(self.env._(
+                    "Reminders of invoice %(invoice)s are paused or in exception: resume them first.",
+                    invoice=move.display_name))
+            cycle_date, pending = move._followup_pending_steps()
+            if not pending:
+                raise UserError(self.env._(
+                    "Invoice %(invoice)s has received every step of its policy.", invoice=move.display_name))
+            sent |= move.sudo()._followup_run_step(pending[0][0], cycle_date, move.company_id._followup_today())
+        self.env['invoice.followup.log']._followup_trigger_mail_queue()
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success',
+                'message': self.env._("%(count)s reminder(s) sent.", count=len(sent)),
+                'next': {'type': 'ir.actions.act_window_close'},
+            },
+        }
+
+    def action_view_followup_logs(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_log_action')
+        action['domain'] = [('move_id', '=', self.id)]
+        action['context'] = {'default_move_id': self.id}
+        return action
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS: cadence
+    # -------------------------------------------------------------------------
+
+    def _followup_default_policy(self):
+        self.ensure_one()
+        if self.move_type != 'out_invoice':
+            return self.env['invoice.followup.policy']
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        return partner.followup_policy_id or self.company_id.followup_policy_id
+
+    @api.model
+    def _followup_propagate_policy(self, domain):
+        """A customer's or company's policy changed: open invoices that follow it (no override) follow suit."""
+        moves = self.sudo().search(
+            Domain(domain) & Domain('move_type', '=', 'out_invoice') & Domain('followup_policy_manual', '=', False)
+            & Domain('state', 'in', ('draft', 'posted')) & Domain('payment_state', 'in', ('not_paid', 'partial')))
+        for move in moves:
+            policy = move._followup_default_policy()
+            if move.followup_policy_id != policy:
+                move.with_context(invoice_followup_propagate=True).followup_policy_id = policy
+
+    def _followup_min_amount(self):
+        self.ensure_one()
+        return self.followup_policy_id.min_amount or self.company_id.followup_min_amount
+
+    def _followup_state_now(self):
+        """The follow-up status the invoice has, from its accounting state and manual controls."""
+        self.ensure_one()
+        if self.move_type != 'out_invoice' or self.state != 'posted' or not self.followup_policy_id:
+            return 'none'
+        if self.payment_state in PAID_STATES or self.currency_id.is_zero(self.amount_residual):
+            return 'done'
+        if self.payment_state not in REMINDABLE_PAYMENT_STATES + ('blocked',):
+            return 'none'
+        if abs(self.amount_residual_signed) <= self._followup_min_amount():
+            return 'done'
+        if self.followup_error:
+            return 'exception'
+        if (self.followup_paused_until or self.payment_state == 'blocked' or self.no_followup
+                or self.commercial_partner_id.followup_excluded):
+            return 'paused'
+        return 'active'
+
+    def _followup_open_term_lines(self):
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.display_type == 'payment_term')
+
+    def _followup_cycle(self):
+        """Due date of the earliest installment still open, and whether it is the first installment."""
+        term_lines = self._followup_open_term_lines()
+        open_dates = sorted(line.date_maturity or line.date for line in term_lines if not line.reconciled)
+        if not open_dates:
+            return False, False
+        all_dates = sorted(line.date_maturity or line.date for line in term_lines)
+        return open_dates[0], open_dates[0] == all_dates[0]
+
+    def _followup_pending_steps(self):
+        """Steps of the current installment cycle that are still to come, in order.
+
+        :return: (cycle date, [(step, date it is due)]) where the date is already moved to a working day.
+                 Steps placed before the last step done in this cycle are dropped, so that adding a step
+                 to a policy never sends an earlier tone after a later one.
+        """
+        self.ensure_one()
+        cycle_date, first_cycle = self._followup_cycle()
+        if not cycle_date:
+            return False, []
+        done_steps = self.followup_log_ids.filtered(
+            lambda log: log.state != 'cancel' and log.cycle_key == cycle_date).step_id
+        targets = []
+        last_done = False
+        for step in self.followup_policy_id.step_ids:
+            if step.date_reference == 'invoice' and not first_cycle:
+                continue
+            target = step._target_date(self.invoice_date, cycle_date)
+            if not target:
+                continue
+            if step in done_steps:
+                last_done = max(last_done, target) if last_done else target
+            else:
+                targets.append((step, target))
+        shifted = self.company_id._followup_shift_to_working_day(target for _step, target in targets)
+        pending = sorted(
+            ((step, shifted[target]) for step, target in targets if not last_done or target > last_done),
+            key=lambda item: (item[1], item[0].sequence, item[0].id),
+        )
+        return cycle_date, pending
+
+    def _followup_amount_values(self, today=None):
+        """What the reminder asks for: the overdue installments, else the next one, else the residual."""
+        self.ensure_one()
+        today = today or self.company_id._followup_today()
+        currency = self.currency_id
+        values = {
+            'amount': self.amount_residual, 'due_date': self.invoice_date_due, 'days_overdue': 0,
+            'is_installment': False, 'amount_company': 0.0, 'amount_words': '',
+        }
+        open_lines = self._followup_open_term_lines().filtered(lambda line: not line.reconciled)
+        if self.state == 'posted' and len(self._followup_open_term_lines()) > 1 and open_lines:
+            sign = -self.direction_sign
+            overdue = open_lines.filtered(lambda line: (line.date_maturity or line.date) <= today)
+            asked = overdue or open_lines.sorted(lambda line: line.date_maturity or line.date)[:1]
+            values.update(
+                amount=sum(sign * line.amount_residual_currency for line in asked),
+                due_date=min(line.date_maturity or line.date for line in asked),
+                is_installment=not currency.is_zero(self.amount_residual - sum(
+                    sign * line.amount_residual_currency for line in asked)),
+            )
+        elif open_lines:
+            values['due_date'] = min(line.date_maturity or line.date for line in open_lines)
+        if values['due_date']:
+            values['days_overdue'] = max((today - values['due_date']).days, 0)
+        company = self.company_id
+        values['amount_company'] = values['amount']
+        if currency != company.currency_id:
+            values['amount_company'] = currency._convert(values['amount'], company.currency_id, company, today)
+        values['amount_words'] = currency.with_context(lang=self.partner_id.lang or self.env.lang).amount_to_text(
+            values['amount'])
+        return values
+
+    def _followup_payment_link(self, amount):
+        """Account_payment's one-click portal payment link for this amount (empty when nothing is due)."""
+        self.ensure_one()
+        if self.currency_id.compare_amounts(amount, 0) <= 0:
+            return False
+        wizard = self.env['payment.link.wizard'].sudo().new({
+            'res_model': self._name,
+            'res_id': self.id,
+            'amount': amount,
+            'amount_max': self.amount_residual,
+            'currency_id': self.currency_id.id,
+            'partner_id': self.partner_id.id,
+        })
+        return wizard.link
+
+    def _followup_recipient(self):
+        """The partner who receives the reminder: the invoice address if it has an e-mail, else the customer."""
+        self.ensure_one()
+        for partner in (self.partner_id, self.commercial_partner_id):
+            if email_normalize(partner.email or ''):
+                return partner
+        return self.env['res.partner']
+
+    def _followup_ensure_pdfs(self):
+        """Return {move: attachment} with each invoice's PDF, rendering only the missing ones, in one batch."""
+        missing = self.filtered(lambda move: not move.invoice_pdf_report_id)
+        if missing:
+            sender = self.env['account.move.send']
+            invoices_data = {
+                move: {'pdf_report': sender._get_default_pdf_report_id(move)} for move in missing
+            }
+            for company, moves in missing.grouped('company_id').items():
+                batch = {move: invoices_data[move] for move in moves}
+                sender.with_company(company)._prepare_invoice_pdf_report(batch)
+                sender._link_invoice_documents(batch)
+        return {move: move.invoice_pdf_report_id for move in self}
+
+    def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None):
+        """Carry out one step on this invoice and log it (and the steps it supersedes) in the same transaction.
+
+        :raise FollowupSendError: when the reminder cannot go out; nothing is written then.
+        """
+        self.ensure_one()
+        Log = self.env['invoice.followup.log']
+        amounts = self._followup_amount_values(today)
+        base_vals = {
+            'move_id': self.id, 'cycle_key': cycle_date, 'date': today,
+            'amount_due': amounts['amount'], 'currency_id': self.currency_id.id,
+        }
+        if superseded:
+            Log.create([{
+                **base_vals, 'step_id': skipped.id, 'state': 'skipped',
+                'note': self.env._("Superseded by the later step “%(step)s”.", step=step.name),
+            } for skipped in superseded])
+        if step.channel == 'activity':
+            vals = self._followup_schedule_activity(step, today, amounts)
+        else:
+            vals = self._followup_send_email(step, pdf=pdf)
+        log = Log.create({**base_vals, 'step_id': step.id, **vals})
+        self.followup_not_before = False
+        return log
+
+    def _followup_schedule_activity(self, step, today, amounts):
+        user = step.policy_id.collector_id or self.invoice_user_id or self.env.user
+        activity = self.activity_schedule(
+            activity_type_id=step.activity_type_id.id,
+            date_deadline=today,
+            summary=self.env._(
+                "%(step)s: %(amount)s due", step=step.name, amount=self.currency_id.format(amounts['amount'])),
+            note=step.activity_note,
+            user_id=user.id,
+        )
+        return {'state': 'scheduled', 'activity_id': activity.id}
+
+    def _followup_send_email(self, step, pdf=None):
+        """Post the step's template on the chatter as an e-mail to the customer (queued, sent after commit)."""
+        self.ensure_one()
+        template = step.mail_template_id
+        company = self.company_id
+        test_address = company.followup_test_mode and company.followup_test_email
+        recipient = self._followup_recipient()
+        if not recipient and not test_address:
+            raise FollowupSendError(self.env._(
+                "%(partner)s has no valid e-mail address.", partner=self.partner_id.display_name))
+        if recipient and not test_address and recipient.is_blacklisted:
+            raise FollowupSendError(self.env._(
+                "The e-mail address %(email)s is blacklisted (it bounced or unsubscribed).", email=recipient.email))
+        try:
+            rendered = template._generate_template(self.ids, ('subject', 'body_html', 'email_from'))[self.id]
+        except Exception as error:  # noqa: BLE001 - any rendering error must be shown to a person
+            raise FollowupSendError(self.env._(
+                "The template “%(template)s” could not be rendered: %(error)s", template=template.name, error=error,
+            )) from error
+        if pdf is None:
+            pdf = self._followup_ensure_pdfs()[self]
+        post_values = {
+            'body': rendered.get('body_html') or '',
+            'subject': rendered.get('subject') or self.name,
+            'attachment_ids': pdf.ids,
+            'mail_auto_delete': False,
+            'email_layout_xmlid': 'mail.mail_notification_layout_with_responsible_signature',
+        }
+        if rendered.get('email_from'):
+            post_values['email_from'] = rendered['email_from']
+        move = self.with_context(mail_notify_force_send=False, email_notification_allow_footer=True)
+        if test_address:
+            message = move.message_post(
+                message_type='comment', subtype_xmlid='mail.mt_note', **post_values,
+            )
+            self.env['mail.mail'].sudo().create({
+                'mail_message_id': message.id,
+                'email_to': test_address,
+                'body_html': post_values['body'],
+                'auto_delete': False,
+                'attachment_ids': [Command.set(pdf.ids)],
+            })
+        else:
+            message = move.message_post(
+                message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=recipient.ids, **post_values,
+            )
+        return {'state': 'sent', 'mail_message_id': message.id, 'message_id': message.message_id,
+                'is_test': bool(test_address)}
+
+    def _followup_mark_failed(self, step, cycle_date, today, error):
+        """Record a failed step and put the invoice in exception, out of the cron's way until a person acts."""
+        self.ensure_one()
+        message = str(error.args[0]) if isinstance(error, UserError) and error.args else str(error)
+        Log = self.env['invoice.followup.log']
+        if step and not Log.search_count([('move_id', '=', self.id), ('step_id', '=', step.id),
+                                          ('cycle_key', '=', cycle_date), ('state', '!=', 'cancel')], limit=1):
+            Log.create({
+                'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today,
+                'state': 'failed', 'note': message[:250], 'currency_id': self.currency_id.id,
+                'amount_due': self.amount_residual,
+            })
+        self.followup_error = message
+        self.message_post(body=self.env._("Automatic reminder failed: %(error)s", error=message))
+
+    def _followup_plan(self, today):
+        """Bring this (locked, fresh) invoice's cadence up to date for today and say which step is due.
+
+        Ends a pause whose date has come; postpones under the minimum gap between two reminders to a customer.
+        When several steps are due (first run on an old invoice, end of a pause) only the latest is carried
+        out and the earlier ones are superseded: one reminder, never a burst.
+
+        :return: (step, cycle date, superseded steps) or None when nothing is due today
+        """
+        self.ensure_one()
+        if self.followup_state == 'paused' and self.followup_paused_until and self.followup_paused_until <= today:
+            self.followup_paused_until = False
+            self.message_post(body=self.env._("Reminder pause ended."))
+        if self.followup_state != 'active':
+            return None
+        cycle_date, pending = self._followup_pending_steps()
+        due = [step for step, date in pending if date <= today]
+        if not due:
+            return None
+        gap_until = self._followup_gap_until(today)
+        if gap_until and gap_until > today:
+            self.followup_not_before = gap_until
+            return None
+        return due[-1], cycle_date, due[:-1]
+
+    def _followup_process(self, today, pdf=None):
+        """Plan and carry out today's step of this invoice. Return its log (empty when nothing was due)."""
+        plan = self._followup_plan(today)
+        if not plan:
+            return self.env['invoice.followup.log']
+        step, cycle_date, superseded = plan
+        return self._followup_run_step(step, cycle_date, today, superseded=superseded, pdf=pdf)
+
+    def _followup_gap_until(self, today):
+        """Date before which this customer may not be reminded again (minimum gap setting), or False."""
+        gap = self.company_id.followup_min_gap_days
+        if gap <= 0:
+            return False
+        last = self.env['invoice.followup.log']._read_group(
+            [('partner_id', '=', self.commercial_partner_id.id), ('state', '=', 'sent'),
+             ('company_id', '=', self.company_id.id), ('date', '>', today - timedelta(days=gap))],
+            [], ['date:max'],
+        )[0][0]
+        return last and last + timedelta(days=gap)
+
+    @api.model
+    def _followup_preview(self, company, date):
+        """What the cron would carry out on ``date`` for the company, with no side effect.
+
+        :return: list of values for preview lines
+        """
+        moves = self.search(self._followup_due_domain(company, date), order='commercial_partner_id, id')
+        lines = []
+        for move in moves:
+            pause_ends = move.followup_paused_until and move.followup_paused_until <= date
+            if move.followup_state == 'paused' and not pause_ends:
+                continue
+            if move.no_followup or move.payment_state == 'blocked' or move.commercial_partner_id.followup_excluded:
+                continue
+            _cycle_date, pending = move._followup_pending_steps()
+            due = [(step, step_date) for step, step_date in pending if step_date <= date]
+            if not due:
+                continue
+            step, step_date = due[-1]
+            recipient = move._followup_recipient()
+            note = False
+            if step.channel == 'email' and not recipient:
+                note = self.env._("No valid e-mail address")
+            elif len(due) > 1:
+                note = self.env._("%(count)s earlier step(s) superseded", count=len(due) - 1)
+            test_address = company.followup_test_mode and company.followup_test_email
+            lines.append({
+                'move_id': move.id,
+                'partner_id': move.commercial_partner_id.id,
+                'step_id': step.id,
+                'step_date': step_date,
+                'amount_due': move._followup_amount_values(date)['amount'],
+                'currency_id': move.currency_id.id,
+                'recipient': test_address or recipient.email if step.channel == 'email' else False,
+                'note': note,
+            })
+        return lines
+
+    # -------------------------------------------------------------------------
+    # CRON
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _followup_due_domain(self, company, today):
+        """Invoices whose next reminder (or end of pause) is due: one indexed range scan."""
+        return (
+            Domain('followup_next_date', '<=', today)
+            & Domain('company_id', '=', company.id)
+            & Domain('followup_state', 'in', ('active', 'paused'))
+        )
+
+    @api.model
+    def _cron_send_reminders(self, batch_size=None):
+        """Daily: send every reminder that is due, one invoice per transaction, in batches."""
+        cron = self.env['ir.cron']
+        batch_size = batch_size or int(
+            self.env['ir.config_parameter'].sudo().get_param('invoice_followup.batch_size', 200)) or 200
+        companies = self.env['res.company'].search([('followup_automation', '=', True)])
+        work = [(company, company._followup_today()) for company in companies]
+        remaining = sum(self.search_count(self._followup_due_domain(company, today)) for company, today in work)
+        cron._commit_progress(remaining=remaining)
+        for company, today in work:
+            if not self.with_company(company)._followup_send_batch(company, today, batch_size):
+                break
+        self.env['invoice.followup.log']._followup_trigger_mail_queue()
+
+    def _followup_send_batch(self, company, today, batch_size):
+        """Process the company's due invoices in batches. Return False when the cron's time budget is spent."""
+        cron = self.env['ir.cron']
+        domain = self._followup_due_domain(company, today)
+        last_id = 0
+        while True:
+            # Walk by id so that rows left for later (locked elsewhere) are not picked again in this run.
+            moves = self.search(domain & Domain('id', '>', last_id), order='id', limit=batch_size)
+            if not moves:
+                return True
+            last_id = moves.ids[-1]
+            planned = {move.id: (move.followup_next_step_id, move.followup_cycle_date) for move in moves}
+            pdfs = self._followup_prepare_pdfs(moves)
+            for move_id in moves.ids:
+                if not self._followup_cron_process_one(self.browse(move_id), domain, today, planned, pdfs):
+                    continue
+                if not cron._commit_progress(1):
+                    return False
+
+    def _followup_cron_process_one(self, move, domain, today, planned, pdfs):
+        """One invoice, one transaction. Return False when the row was locked by someone else (left for later)."""
+        plan = None
+        try:
+            if not move.try_lock_for_update():
+                return False
+            self.env.invalidate_all()  # re-read after the lock: paid or paused meanwhile?
+            if not move.filtered_domain(domain):
+                move._followup_log_skipped(*planned[move.id], today)
+                return True
+            plan = move._followup_plan(today)
+            if plan:
+                step, cycle_date, superseded = plan
+                move._followup_run_step(step, cycle_date, today, superseded=superseded, pdf=pdfs.get(move.id))
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()
+            return False
+        except psycopg2.errors.UniqueViolation:
+            # A concurrent run (or "send now") logged this very step first: it is done, not failed.
+            self.env.cr.rollback()
+            return True
+        except Exception as error:  # noqa: BLE001 - one failing invoice must not stop or re-loop the batch
+            self.env.cr.rollback()
+            _logger.info("Reminder of invoice %s failed: %s", move.id, error)
+            step, cycle_date = (plan[0], plan[1]) if plan else (None, None)
+            move._followup_mark_failed(step, cycle_date, today, error)
+        return True
+
+    def _followup_log_skipped(self, step, cycle_date, today):
+        """The invoice left the due list between selection and sending: say why on its log when it was paid."""
+        self.ensure_one()
+        if self.followup_state != 'done' or not step or not cycle_date:
+            return
+        Log = self.env['invoice.followup.log']
+        if Log.search_count([('move_id', '=', self.id), ('step_id', '=', step.id), ('cycle_key', '=', cycle_date),
+                             ('state', '!=', 'cancel')], limit=1):
+            return
+        Log.create({
+            'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
+            'note': self.env._("Paid before the reminder went out."), 'currency_id': self.currency_id.id,
+        })
+
+    @api.model
+    def _followup_can_batch_pdf(self):
+        # Under tests Odoo renders reports as HTML (see ir.actions.report._pre_render_qweb_pdf): batching works.
+        html_reports = (modules.module.current_test or config['test_enable']) and not self.env.context.get(
+            'force_report_rendering')
+        return html_reports or _wkhtml().is_patched_qt
+
+    @api.model
+    def _followup_prepare_pdfs(self, moves):
+        """Render the missing invoice PDFs of a batch in one wkhtmltopdf call, and commit them.
+
+        When the batch rendering fails, each invoice renders its own PDF in its own transaction later, so that
+        one broken invoice only fails itself.
+        """
+        to_render = moves.filtered(
+            lambda move: move.followup_next_step_id.channel == 'email' and not move.invoice_pdf_report_id)
+        # wkhtmltopdf built on unpatched Qt (Debian's) renders a single document per call: nothing to batch then.
+        if len(to_render) > 1 and self._followup_can_batch_pdf():
+            try:
+                to_render._followup_ensure_pdfs()
+                self.env['ir.cron']._commit_progress()
+            except Exception:  # noqa: BLE001
+                self.env.cr.rollback()
+                _logger.info("Batch PDF rendering failed; rendering invoice by invoice", exc_info=True)
+                return {}
+        return {move.id: move.invoice_pdf_report_id for move in moves if move.invoice_pdf_report_id}

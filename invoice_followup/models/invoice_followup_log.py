@@ -1,0 +1,80 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+
+class InvoiceFollowupLog(models.Model):
+    """One reminder of one invoice: the outbox row that makes sending idempotent.
+
+    The unique index on (move, step, cycle) is the durable "already done" marker: it is written in the
+    same transaction as the chatter message (and its queued mail), so a rollback leaves neither.
+    """
+
+    _name = 'invoice.followup.log'
+    _description = "Invoice Reminder"
+    _order = 'date desc, id desc'
+    _rec_name = 'move_id'
+    _check_company_auto = True
+
+    move_id = fields.Many2one(
+        'account.move', string="Invoice", required=True, index=True, ondelete='cascade', check_company=True)
+    company_id = fields.Many2one(related='move_id.company_id', store=True, index=True, precompute=True)
+    partner_id = fields.Many2one(
+        related='move_id.commercial_partner_id', string="Customer", store=True, index=True, precompute=True)
+    step_id = fields.Many2one('invoice.followup.step', string="Step", required=True, ondelete='restrict')
+    policy_id = fields.Many2one(related='step_id.policy_id', store=True)
+    cycle_key = fields.Date(
+        string="Installment Due Date",
+        required=True,
+        help="Due date of the installment this reminder was about: one reminder per step and installment.",
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    channel = fields.Selection(related='step_id.channel', store=True)
+    state = fields.Selection(
+        [
+            ('sent', "Sent"),
+            ('scheduled', "Activity scheduled"),
+            ('skipped', "Skipped"),
+            ('failed', "Failed"),
+            ('bounced', "Bounced"),
+            ('cancel', "Cancelled"),
+        ],
+        required=True,
+        default='sent',
+        index=True,
+    )
+    note = fields.Char(help="Why the step was skipped, or what failed.")
+    amount_due = fields.Monetary(currency_field='currency_id')
+    currency_id = fields.Many2one('res.currency', required=True)
+    mail_message_id = fields.Many2one('mail.message', string="Message", index='btree_not_null', ondelete='set null')
+    message_id = fields.Char(string="Message-Id", index='btree_not_null', readonly=True)
+    activity_id = fields.Many2one('mail.activity', string="Activity", ondelete='set null')
+    is_test = fields.Boolean(string="Test Mode", help="Sent to the test address instead of the customer.")
+
+    _unique_step_per_cycle = models.UniqueIndex(
+        "(move_id, step_id, cycle_key) WHERE state != 'cancel'",
+        "This reminder was already sent for this installment of the invoice.",
+    )
+
+    @api.depends('move_id', 'step_id')
+    def _compute_display_name(self):
+        for log in self:
+            log.display_name = f"{log.move_id.name or ''} – {log.step_id.name or ''}"
+
+    def action_open_move(self):
+        self.ensure_one()
+        return self.move_id._get_records_action()
+
+    @api.model
+    def _followup_trigger_mail_queue(self):
+        """Reminders are queued, not sent inline: wake the mail queue up once the transaction is committed."""
+        cron = self.env.ref('mail.ir_cron_mail_scheduler_action', raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    def _followup_update_delivery(self, failure_type, failure_reason):
+        """A queued reminder could not be delivered: mark the log and put its invoice in exception."""
+        for log in self.filtered(lambda log: log.state == 'sent'):
+            reason = failure_reason or failure_type
+            log.write({'state': 'failed', 'note': (reason or '')[:250]})
+            log.move_id.write({'followup_error': self.env._(
+                "The reminder “%(step)s” could not be delivered: %(reason)s", step=log.step_id.name, reason=reason)})

@@ -1,0 +1,102 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class InvoiceFollowupStep(models.Model):
+    _name = 'invoice.followup.step'
+    _description = "Invoice Follow-up Step"
+    _order = 'policy_id, sequence, offset_days, id'
+    _check_company_auto = True
+
+    policy_id = fields.Many2one(
+        'invoice.followup.policy', string="Policy", required=True, index=True, ondelete='cascade')
+    company_id = fields.Many2one(related='policy_id.company_id', store=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    offset_days = fields.Integer(
+        string="Days",
+        required=True,
+        default=0,
+        help="Days from the reference date: negative before it, 0 on it, positive after it.",
+    )
+    date_reference = fields.Selection(
+        [('due', "Due date"), ('invoice', "Invoice date")],
+        string="Counted From",
+        required=True,
+        default='due',
+        help="Due date: the due date of the installment the reminder asks for. "
+        "Invoice date: the date the invoice was issued (first installment only).",
+    )
+    channel = fields.Selection(
+        [('email', "E-mail"), ('activity', "Call / to-do")],
+        required=True,
+        default='email',
+        help="E-mail: send the step's template to the customer. "
+        "Call / to-do: schedule an activity for a person instead of e-mailing.",
+    )
+    tone = fields.Selection(
+        [('friendly', "Friendly"), ('polite', "Polite"), ('firm', "Firm"), ('final', "Final")],
+        required=True,
+        default='polite',
+    )
+    mail_template_id = fields.Many2one(
+        'mail.template',
+        string="E-mail Template",
+        domain="[('model', '=', 'account.move')]",
+    )
+    activity_type_id = fields.Many2one(
+        'mail.activity.type',
+        string="Activity Type",
+        default=lambda self: self._default_activity_type_id(),
+    )
+    activity_note = fields.Html(translate=True)
+
+    def _default_activity_type_id(self):
+        return self.env.ref('mail.mail_activity_data_call', raise_if_not_found=False)
+
+    @api.constrains('channel', 'mail_template_id', 'activity_type_id')
+    def _check_channel_setup(self):
+        for step in self:
+            if step.channel == 'email' and not step.mail_template_id:
+                raise ValidationError(self.env._(
+                    "The e-mail step “%(step)s” needs an e-mail template.", step=step.name))
+            if step.channel == 'activity' and not step.activity_type_id:
+                raise ValidationError(self.env._(
+                    "The call/to-do step “%(step)s” needs an activity type.", step=step.name))
+
+    @api.constrains('offset_days')
+    def _check_offset_days(self):
+        for step in self:
+            if abs(step.offset_days) > 3650:
+                raise ValidationError(self.env._(
+                    "A follow-up step must fall within ten years of its reference date (step “%(step)s”).",
+                    step=step.name))
+
+    @api.depends('name', 'offset_days', 'date_reference')
+    def _compute_display_name(self):
+        for step in self:
+            step.display_name = f"{step.name} ({step._offset_label()})"
+
+    def _offset_label(self):
+        self.ensure_one()
+        days = abs(self.offset_days)
+        if self.date_reference == 'invoice':
+            if not self.offset_days:
+                return self.env._("at invoice date")
+            return self.env._("%(days)s days after invoice date", days=self.offset_days)
+        if not self.offset_days:
+            return self.env._("on due date")
+        if self.offset_days < 0:
+            return self.env._("%(days)s days before due", days=days)
+        return self.env._("%(days)s days overdue", days=days)
+
+    def _target_date(self, invoice_date, due_date):
+        """Date at which this step applies, before any working-day shift."""
+        self.ensure_one()
+        reference = invoice_date if self.date_reference == 'invoice' else due_date
+        if not reference:
+            return False
+        return reference + timedelta(days=self.offset_days)

@@ -1,0 +1,18 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = 'res.config.settings'
+
+    followup_automation = fields.Boolean(related='company_id.followup_automation', readonly=False)
+    followup_policy_id = fields.Many2one(related='company_id.followup_policy_id', readonly=False)
+    followup_business_days = fields.Boolean(related='company_id.followup_business_days', readonly=False)
+    followup_min_amount = fields.Monetary(related='company_id.followup_min_amount', readonly=False)
+    followup_min_gap_days = fields.Integer(related='company_id.followup_min_gap_days', readonly=False)
+    followup_consolidate = fields.Boolean(related='company_id.followup_consolidate', readonly=False)
+    followup_test_mode = fields.Boolean(related='company_id.followup_test_mode', readonly=False)
+    followup_test_email = fields.Char(related='company_id.followup_test_email', readonly=False)
+
+    def action_open_followup_preview(self):
+        return self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_preview_action')

@@ -1,0 +1,3 @@
+from . import invoice_followup_preview
+from . import invoice_followup_preview_line
+from . import account_move_followup_pause

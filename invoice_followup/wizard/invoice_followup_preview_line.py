@@ -1,0 +1,19 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class InvoiceFollowupPreviewLine(models.TransientModel):
+    _name = 'invoice.followup.preview.line'
+    _description = "Invoice Reminder Preview Line"
+    _order = 'partner_id, move_id'
+
+    preview_id = fields.Many2one('invoice.followup.preview', required=True, ondelete='cascade')
+    move_id = fields.Many2one('account.move', string="Invoice", required=True)
+    partner_id = fields.Many2one('res.partner', string="Customer")
+    step_id = fields.Many2one('invoice.followup.step', string="Step")
+    channel = fields.Selection(related='step_id.channel')
+    step_date = fields.Date()
+    amount_due = fields.Monetary(currency_field='currency_id')
+    currency_id = fields.Many2one('res.currency')
+    recipient = fields.Char(string="Sent To", help="Where the e-mail would go.")
+    note = fields.Char(help="Why this reminder would not go out as planned.")
