@@ -12,6 +12,7 @@ problems=0
 
 log "lint: ruff"
 "$VENV/bin/ruff" check invoice_followup scripts || problems=$((problems + 1))
+"$PY" scripts/gen_readme.py --check || problems=$((problems + 1))
 log "lint: pylint-odoo (mandatory checks)"
 "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory invoice_followup || problems=$((problems + 1))
 

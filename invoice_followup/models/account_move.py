@@ -328,7 +328,7 @@ class AccountMove(models.Model):
         if not cycle_date:
             return False, []
         done_steps = self.followup_log_ids.filtered(
-            lambda log: log.state != 'cancel' and log.cycle_key == cycle_date).step_id
+            lambda log: log.state not in ('cancel', 'failed') and log.cycle_key == cycle_date).step_id
         targets = []
         last_done = False
         for step in self.followup_policy_id.step_ids:
@@ -507,10 +507,8 @@ class AccountMove(models.Model):
         """Record a failed step and put the invoice in exception, out of the cron's way until a person acts."""
         self.ensure_one()
         message = str(error.args[0]) if isinstance(error, UserError) and error.args else str(error)
-        Log = self.env['invoice.followup.log']
-        if step and not Log.search_count([('move_id', '=', self.id), ('step_id', '=', step.id),
-                                          ('cycle_key', '=', cycle_date), ('state', '!=', 'cancel')], limit=1):
-            Log.create({
+        if step:
+            self.env['invoice.followup.log'].create({
                 'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today,
                 'state': 'failed', 'note': message[:250], 'currency_id': self.currency_id.id,
                 'amount_due': self.amount_residual,
@@ -683,7 +681,7 @@ class AccountMove(models.Model):
             return
         Log = self.env['invoice.followup.log']
         if Log.search_count([('move_id', '=', self.id), ('step_id', '=', step.id), ('cycle_key', '=', cycle_date),
-                             ('state', '!=', 'cancel')], limit=1):
+                             ('state', 'not in', ('cancel', 'failed'))], limit=1):
             return
         Log.create({
             'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',

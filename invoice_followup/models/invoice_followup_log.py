@@ -50,8 +50,9 @@ class InvoiceFollowupLog(models.Model):
     activity_id = fields.Many2one('mail.activity', string="Activity", ondelete='set null')
     is_test = fields.Boolean(string="Test Mode", help="Sent to the test address instead of the customer.")
 
+    # Failed attempts do not hold the slot: once a person fixes the cause, the step goes out once.
     _unique_step_per_cycle = models.UniqueIndex(
-        "(move_id, step_id, cycle_key) WHERE state != 'cancel'",
+        "(move_id, step_id, cycle_key) WHERE state NOT IN ('cancel', 'failed')",
         "This reminder was already sent for this installment of the invoice.",
     )
 
@@ -72,9 +73,16 @@ class InvoiceFollowupLog(models.Model):
             cron.sudo()._trigger()
 
     def _followup_update_delivery(self, failure_type, failure_reason):
-        """A queued reminder could not be delivered: mark the log and put its invoice in exception."""
-        for log in self.filtered(lambda log: log.state == 'sent'):
-            reason = failure_reason or failure_type
-            log.write({'state': 'failed', 'note': (reason or '')[:250]})
-            log.move_id.write({'followup_error': self.env._(
-                "The reminder “%(step)s” could not be delivered: %(reason)s", step=log.step_id.name, reason=reason)})
+        """The mail queue reports on a reminder: a failure puts its invoice in exception; a later success (an
+        administrator retried the mail) closes that exception, so resuming never sends the step twice."""
+        if failure_type:
+            for log in self.filtered(lambda log: log.state == 'sent'):
+                reason = failure_reason or failure_type
+                log.write({'state': 'failed', 'note': (reason or '')[:250]})
+                log.move_id.write({'followup_error': self.env._(
+                    "The reminder “%(step)s” could not be delivered: %(reason)s", step=log.step_id.name,
+                    reason=reason)})
+            return
+        for log in self.filtered(lambda log: log.state == 'failed'):
+            log.write({'state': 'sent', 'note': False})
+            log.move_id.followup_error = False

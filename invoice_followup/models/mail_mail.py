@@ -6,11 +6,9 @@ class MailMail(models.Model):
     _inherit = 'mail.mail'
 
     def _postprocess_sent_message(self, success_pids, success_emails, failure_reason=False, failure_type=None):
-        if failure_type:
-            # Read the messages before super(), which may delete auto-deleted mails.
-            messages = self.mail_message_id
-            logs = self.env['invoice.followup.log'].sudo().search([('mail_message_id', 'in', messages.ids)])
-            if logs:
-                logs._followup_update_delivery(failure_type, failure_reason)
+        # Read the messages before super(), which may delete auto-deleted mails.
+        logs = self.env['invoice.followup.log'].sudo().search([('mail_message_id', 'in', self.mail_message_id.ids)])
+        if logs:
+            logs._followup_update_delivery(failure_type, failure_reason)
         return super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type)

@@ -47,7 +47,9 @@ class InvoiceFollowupCommon(AccountTestInvoicingCommon, MailCommon):
     def _followup_invoice(cls, amount=1000.0, invoice_date='2026-01-01', due='2026-01-31', partner=None, post=True,
                           **kwargs):
         """A posted customer invoice of ``amount`` without taxes, due on ``due`` (unless a payment term is given)."""
-        values = {'invoice_date_due': due} if due and 'invoice_payment_term_id' not in kwargs else {}
+        values = {}
+        if due and 'invoice_payment_term_id' not in kwargs:
+            values = {'invoice_payment_term_id': False, 'invoice_date_due': due}
         return cls._create_invoice(
             invoice_date=invoice_date,
             partner_id=(partner or cls.partner_a).id,

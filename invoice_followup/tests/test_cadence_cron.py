@@ -91,7 +91,8 @@ class TestCadenceCron(InvoiceFollowupCommon):
 
         def pay_second_first(this, move, *args, **kwargs):
             if move.id == second.id:
-                self._register_payment(move)  # a payment lands while the batch is running
+                self._register_payment(second)  # a payment lands (and commits) while the batch is running
+                self.env.flush_all()
             return original(this, move, *args, **kwargs)
 
         with self._at('2026-02-08'), patch.object(Move, '_followup_cron_process_one', pay_second_first):
@@ -250,6 +251,8 @@ class TestCadenceCron(InvoiceFollowupCommon):
         with self._at('2026-02-14'):
             self._run_cron()
         self.assertEqual(invoice.invoice_pdf_report_id, pdf)
-        self.assertEqual(
-            self.env['ir.attachment'].search_count([('res_model', '=', 'account.move'), ('res_id', '=', invoice.id),
-                                                    ('mimetype', '=', 'application/pdf')]), 1)
+        self.assertEqual(self.env['ir.attachment'].search_count([
+            ('res_model', '=', 'account.move'), ('res_id', '=', invoice.id),
+            ('res_field', '=', 'invoice_pdf_report_file'),
+        ]), 1, "rendered once")
+        self.assertEqual(self._logs(invoice).mail_message_id.attachment_ids, pdf | pdf)

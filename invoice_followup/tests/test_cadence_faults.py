@@ -105,8 +105,12 @@ class TestCadenceFaults(InvoiceFollowupCommon):
         with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger('odoo.sql_db'), self.cr.savepoint():
             Log.create(values)
             self.env.flush_all()
-        first.state = 'cancel'
-        Log.create(values)  # a cancelled reminder no longer blocks
+        first.state = 'failed'
+        self.env.flush_all()
+        second = Log.create(values)  # a failed attempt does not hold the slot
+        second.state = 'cancel'
+        self.env.flush_all()
+        Log.create(values)  # nor does a cancelled one
         self.env.flush_all()
 
     def test_time_budget_and_batches_process_everything_once(self):
@@ -148,11 +152,11 @@ class TestCadenceFaults(InvoiceFollowupCommon):
             self._run_cron()
         mail = self._mails_to(self.partner_a)
         with self.mock_mail_gateway(), patch.object(
-                self.registry['ir.mail_server'], 'connect', side_effect=ConnectionRefusedError("SMTP is down")), \
+                self.registry['ir.mail_server'], '_connect__', side_effect=ConnectionRefusedError("SMTP is down")), \
                 mute_logger('odoo.addons.mail.models.mail_mail'):
             mail.send(raise_exception=False)
         self.assertEqual(mail.state, 'exception')
-        log = invoice.followup_log_ids
+        log = self._logs(invoice, states=('sent', 'failed'))
         self.assertEqual(log.state, 'failed')
         self.assertEqual(invoice.followup_state, 'exception')
         self.assertIn("could not be delivered", invoice.followup_error)
@@ -164,3 +168,5 @@ class TestCadenceFaults(InvoiceFollowupCommon):
             mail.send()
         self.assertEqual(mail.state, 'sent', "the admin's retry sends it once")
         self.assertEqual(len(self._mails_to(self.partner_a)), 1)
+        self.assertEqual(log.state, 'sent')
+        self.assertEqual(invoice.followup_state, 'active', "delivered after all: the exception closes itself")

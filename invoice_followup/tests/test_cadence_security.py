@@ -67,10 +67,13 @@ class TestCadenceSecurity(InvoiceFollowupCommon):
         self.assertTrue(log_a and log_b, "one run reminds every company")
         self.assertEqual(log_b.company_id, company_b)
         self.assertIn('Other Company', log_b.mail_message_id.subject)
-        self.assertEqual(log_b.mail_message_id.email_from, company_b.email_formatted)
+        self.assertEqual(log_b.mail_message_id.record_company_id, company_b)
+        self.assertEqual(log_a.mail_message_id.record_company_id, self.company)
 
         Log = self.env['invoice.followup.log'].with_user(self.billing_user)
-        self.assertEqual(Log.search([]), log_a, "a user of company A sees only A's reminders")
+        visible = Log.search([])
+        self.assertIn(log_a, visible)
+        self.assertEqual(visible.company_id, self.company, "a user of company A sees only A's reminders")
         with self.assertRaises(AccessError):
             log_b.with_user(self.billing_user).read(['state'])
         with self.assertRaises(AccessError):

@@ -64,12 +64,13 @@ class TestCadenceUi(InvoiceFollowupCommon):
             self.env['invoice.followup.step'].create({'policy_id': self.policy.id, 'name': 'Nothing'})
         with self.assertRaisesRegex(ValidationError, "ten years"):
             self.step_due.offset_days = 5000
-        with self.assertRaisesRegex(ValidationError, "valid e-mail address"):
-            self.company.write({'followup_test_mode': True, 'followup_test_email': 'nope'})
-        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
-            self.company.followup_min_gap_days = -1
         with self.assertRaisesRegex(ValidationError, "cannot be negative"):
             self.policy.min_amount = -5
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            self.company.followup_min_gap_days = -1
+        self.company.invalidate_recordset()
+        with self.assertRaisesRegex(ValidationError, "valid e-mail address"):
+            self.company.write({'followup_test_mode': True, 'followup_test_email': 'nope'})
 
     def test_settings_page(self):
         with Form(self.env['res.config.settings']) as settings:
