@@ -56,7 +56,7 @@ class AccountMove(models.Model):
         string="Next Reminder",
         compute='_compute_followup_next',
         store=True,
-        index=True,
+        index='btree_not_null',  # only invoices under follow-up have one: a small index, one range scan
         copy=False,
         help="When the next reminder step of this invoice is due.",
     )
@@ -101,8 +101,6 @@ class AccountMove(models.Model):
     followup_amount_due_words = fields.Char(compute='_compute_followup_amounts', export_string_translation=False)
     followup_payment_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
     followup_portal_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
-
-    _followup_due_idx = models.Index("(followup_next_date, company_id) WHERE followup_next_date IS NOT NULL")
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
@@ -417,7 +415,7 @@ class AccountMove(models.Model):
                 sender._link_invoice_documents(batch)
         return {move: move.invoice_pdf_report_id for move in self}
 
-    def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None):
+    def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None, message=None, is_test=False):
         """Carry out one step on this invoice and log it (and the steps it supersedes) in the same transaction.
 
         :raise FollowupSendError: when the reminder cannot go out; nothing is written then.
@@ -434,7 +432,10 @@ class AccountMove(models.Model):
                 **base_vals, 'step_id': skipped.id, 'state': 'skipped',
                 'note': self.env._("Superseded by the later step “%(step)s”.", step=step.name),
             } for skipped in superseded])
-        if step.channel == 'activity':
+        if message:  # already sent, consolidated with other invoices
+            vals = {'state': 'sent', 'mail_message_id': message.id, 'message_id': message.message_id,
+                    'is_test': is_test}
+        elif step.channel == 'activity':
             vals = self._followup_schedule_activity(step, today, amounts)
         else:
             vals = self._followup_send_email(step, pdf=pdf)
@@ -457,7 +458,20 @@ class AccountMove(models.Model):
     def _followup_send_email(self, step, pdf=None):
         """Post the step's template on the chatter as an e-mail to the customer (queued, sent after commit)."""
         self.ensure_one()
-        template = step.mail_template_id
+        recipient, test_address = self._followup_check_recipient()
+        rendered = self._followup_render(step.mail_template_id, self)
+        if pdf is None:
+            pdf = self._followup_ensure_pdfs()[self]
+        message = self._followup_post_reminder(self, recipient, test_address, rendered, pdf)
+        return {'state': 'sent', 'mail_message_id': message.id, 'message_id': message.message_id,
+                'is_test': bool(test_address)}
+
+    def _followup_check_recipient(self):
+        """Who gets this invoice's reminder, and the test-mode address that replaces them, if any.
+
+        :raise FollowupSendError: no usable address
+        """
+        self.ensure_one()
         company = self.company_id
         test_address = company.followup_test_mode and company.followup_test_email
         recipient = self._followup_recipient()
@@ -467,41 +481,74 @@ class AccountMove(models.Model):
         if recipient and not test_address and recipient.is_blacklisted:
             raise FollowupSendError(self.env._(
                 "The e-mail address %(email)s is blacklisted (it bounced or unsubscribed).", email=recipient.email))
+        return recipient, test_address
+
+    @api.model
+    def _followup_render(self, template, record):
+        """Subject, body and sender of ``template`` for ``record``, in the recipient's language."""
         try:
-            rendered = template._generate_template(self.ids, ('subject', 'body_html', 'email_from'))[self.id]
+            return template._generate_template(record.ids, ('subject', 'body_html', 'email_from'))[record.id]
         except Exception as error:  # noqa: BLE001 - any rendering error must be shown to a person
             raise FollowupSendError(self.env._(
                 "The template “%(template)s” could not be rendered: %(error)s", template=template.name, error=error,
             )) from error
-        if pdf is None:
-            pdf = self._followup_ensure_pdfs()[self]
+
+    @api.model
+    def _followup_post_reminder(self, thread, recipient, test_address, rendered, attachments):
+        """Post a rendered reminder on ``thread``'s chatter and queue its e-mail (to the test address in test mode).
+
+        The message is posted, not sent: the mail queue sends it after commit, so a rollback sends nothing.
+        """
         post_values = {
             'body': rendered.get('body_html') or '',
-            'subject': rendered.get('subject') or self.name,
-            'attachment_ids': pdf.ids,
+            'subject': rendered.get('subject') or thread.display_name,
+            'attachment_ids': attachments.ids,
             'mail_auto_delete': False,
             'email_layout_xmlid': 'mail.mail_notification_layout_with_responsible_signature',
         }
         if rendered.get('email_from'):
             post_values['email_from'] = rendered['email_from']
-        move = self.with_context(mail_notify_force_send=False, email_notification_allow_footer=True)
-        if test_address:
-            message = move.message_post(
-                message_type='comment', subtype_xmlid='mail.mt_note', **post_values,
-            )
-            self.env['mail.mail'].sudo().create({
-                'mail_message_id': message.id,
-                'email_to': test_address,
-                'body_html': post_values['body'],
-                'auto_delete': False,
-                'attachment_ids': [Command.set(pdf.ids)],
-            })
-        else:
-            message = move.message_post(
-                message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=recipient.ids, **post_values,
-            )
-        return {'state': 'sent', 'mail_message_id': message.id, 'message_id': message.message_id,
-                'is_test': bool(test_address)}
+        thread = thread.with_context(mail_notify_force_send=False, email_notification_allow_footer=True)
+        if not test_address:
+            return thread.message_post(
+                message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=recipient.ids, **post_values)
+        message = thread.message_post(message_type='comment', subtype_xmlid='mail.mt_note', **post_values)
+        self.env['mail.mail'].sudo().create({
+            'mail_message_id': message.id,
+            'email_to': test_address,
+            'body_html': post_values['body'],
+            'auto_delete': False,
+            'attachment_ids': [Command.set(attachments.ids)],
+        })
+        return message
+
+    @api.model
+    def _followup_run_consolidated(self, plans, today):
+        """One e-mail for several invoices of a customer due the same day: posted on the customer, with every
+        invoice's PDF, each invoice logging its own step (and the chatter note pointing to that e-mail).
+
+        :param plans: {invoice: (step, cycle date, superseded steps)}, all e-mail steps of one customer
+        """
+        moves = self.browse([move.id for move in plans]).sorted(lambda move: (move.invoice_date_due, move.id))
+        first = moves[0]
+        recipient, test_address = first._followup_check_recipient()
+        partner = first.commercial_partner_id.with_context(invoice_followup_move_ids=moves.ids)
+        template = self.env.ref('invoice_followup.mail_template_followup_consolidated').with_context(
+            invoice_followup_move_ids=moves.ids)
+        rendered = self._followup_render(template, partner)
+        pdfs = moves._followup_ensure_pdfs()
+        attachments = self.env['ir.attachment'].union(*pdfs.values())
+        message = self._followup_post_reminder(
+            partner.with_context(invoice_followup_move_ids=None), recipient, test_address, rendered, attachments)
+        logs = self.env['invoice.followup.log']
+        for move in moves:
+            step, cycle_date, superseded = plans[move]
+            logs |= move._followup_run_step(step, cycle_date, today, superseded=superseded, message=message,
+                                            is_test=bool(test_address))
+            move.message_post(body=self.env._(
+                "Reminder “%(step)s” sent to %(partner)s in one e-mail with their other invoices due today.",
+                step=step.name, partner=partner.display_name))
+        return logs
 
     def _followup_mark_failed(self, step, cycle_date, today, error):
         """Record a failed step and put the invoice in exception, out of the cron's way until a person acts."""
@@ -648,6 +695,8 @@ class AccountMove(models.Model):
 
     def _followup_cron_process_one(self, move, domain, today, planned, pdfs):
         """One invoice, one transaction. Return False when the row was locked by someone else (left for later)."""
+        if move.company_id.followup_consolidate:
+            return self._followup_cron_process_customer(move, domain, today, pdfs)
         plan = None
         try:
             if not move.try_lock_for_update():
@@ -672,6 +721,40 @@ class AccountMove(models.Model):
             _logger.info("Reminder of invoice %s failed: %s", move.id, error)
             step, cycle_date = (plan[0], plan[1]) if plan else (None, None)
             move._followup_mark_failed(step, cycle_date, today, error)
+        return True
+
+    def _followup_cron_process_customer(self, move, domain, today, pdfs):
+        """Consolidation on: the invoice and the customer's other invoices due today, one transaction, one e-mail.
+        Return False when they were locked by someone else."""
+        plans = {}
+        try:
+            group = self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
+            locked = (group | move).try_lock_for_update()
+            if move not in locked:
+                return False
+            self.env.invalidate_all()
+            for candidate in locked.filtered_domain(domain):
+                plan = candidate._followup_plan(today)
+                if plan:
+                    plans[candidate] = plan
+            by_email = {candidate: plan for candidate, plan in plans.items() if plan[0].channel == 'email'}
+            if len(by_email) > 1:
+                self._followup_run_consolidated(by_email, today)
+            for candidate, (step, cycle_date, superseded) in plans.items():
+                if len(by_email) <= 1 or candidate not in by_email:
+                    candidate._followup_run_step(
+                        step, cycle_date, today, superseded=superseded, pdf=pdfs.get(candidate.id))
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()
+            return False
+        except psycopg2.errors.UniqueViolation:
+            self.env.cr.rollback()
+            return True
+        except Exception as error:  # noqa: BLE001 - one failing customer must not stop or re-loop the batch
+            self.env.cr.rollback()
+            _logger.info("Consolidated reminder of customer %s failed: %s", move.commercial_partner_id.id, error)
+            for candidate, (step, cycle_date, _superseded) in plans.items() or {move: (None, None, None)}.items():
+                self.browse(candidate.id)._followup_mark_failed(step, cycle_date, today, error)
         return True
 
     def _followup_log_skipped(self, step, cycle_date, today):

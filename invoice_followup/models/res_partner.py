@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.fields import Domain
 
 
@@ -17,6 +17,13 @@ class ResPartner(models.Model):
         help="Never send automatic reminders to this customer.",
     )
     followup_log_count = fields.Integer(compute='_compute_followup_log_count', export_string_translation=False)
+    followup_reminder_move_ids = fields.Many2many(
+        'account.move',
+        compute='_compute_followup_reminder_move_ids',
+        export_string_translation=False,
+        help="Invoices a consolidated reminder is about: those given in the context by the cron, "
+        "else the customer's invoices under active follow-up (template preview).",
+    )
 
     def _compute_followup_log_count(self):
         counts = dict(self.env['invoice.followup.log']._read_group(
@@ -25,6 +32,21 @@ class ResPartner(models.Model):
         ))
         for partner in self:
             partner.followup_log_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends_context('invoice_followup_move_ids')
+    def _compute_followup_reminder_move_ids(self):
+        move_ids = self.env.context.get('invoice_followup_move_ids')
+        Move = self.env['account.move']
+        for partner in self:
+            if move_ids is not None:
+                moves = Move.browse(move_ids).filtered(
+                    lambda move, partner=partner: move.commercial_partner_id == partner.commercial_partner_id)
+            else:
+                moves = Move.search([
+                    ('commercial_partner_id', '=', partner.commercial_partner_id.id),
+                    ('followup_state', '=', 'active'),
+                ], order='invoice_date_due, id')
+            partner.followup_reminder_move_ids = moves
 
     def write(self, vals):
         res = super().write(vals)

@@ -256,3 +256,26 @@ class TestCadenceCron(InvoiceFollowupCommon):
             ('res_field', '=', 'invoice_pdf_report_file'),
         ]), 1, "rendered once")
         self.assertEqual(self._logs(invoice).mail_message_id.attachment_ids, pdf | pdf)
+
+    def test_one_email_per_customer_when_consolidated(self):
+        self.company.followup_consolidate = True
+        first = self._followup_invoice(amount=1000.0, due='2026-01-31')
+        second = self._followup_invoice(amount=500.0, due='2026-01-24')
+        alone = self._followup_invoice(amount=300.0, due='2026-01-31', partner=self.partner_b)
+        with self._at('2026-02-07'):
+            self._run_cron()
+            self._run_cron()
+        logs = self._logs(first | second)
+        self.assertEqual(len(logs), 2)
+        message = logs.mail_message_id
+        self.assertEqual(len(message), 1, "both invoices went out in one e-mail")
+        self.assertEqual((message.model, message.res_id), ('res.partner', self.partner_a.id))
+        self.assertEqual(logs.mapped('step_id'), self.step_late_7 | self.step_late_14)
+        mail = self._mails_to(self.partner_a)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.attachment_ids, first.invoice_pdf_report_id | second.invoice_pdf_report_id)
+        for invoice in first | second:
+            self.assertIn(invoice.name, mail.body_html)
+        self.assertIn('500.00', mail.body_html)
+        self.assertIn("one e-mail with their other invoices", first.message_ids[0].body)
+        self.assertEqual(self._logs(alone).mail_message_id.model, 'account.move', "a single invoice: its own e-mail")

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from odoo.fields import Command
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import InvoiceFollowupCommon
 
@@ -158,3 +159,19 @@ class TestCadenceSchedule(InvoiceFollowupCommon):
             'mail_template_id': self.template_polite.id,
         })
         self.assertEqual(invoice.followup_next_step_id, self.step_late_14)
+
+    def test_selecting_due_invoices_is_one_indexed_query(self):
+        self._followup_invoice(due='2026-01-31')
+        for _i in range(30):  # invoices out of follow-up (paid, drafts...) have no next date: not in the index
+            self._followup_invoice(post=False)
+        self.env.flush_all()
+        self.env.cr.execute("ANALYZE account_move")
+        domain = self.env['account.move']._followup_due_domain(self.company, self._d('2026-02-07'))
+        with self.assertQueryCount(1):
+            self.env['account.move'].search(domain)
+        query = self.env['account.move']._search(domain)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny: ask which index is picked
+        self.env.cr.execute(SQL("EXPLAIN %s", query.select()))
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.env.cr.execute("RESET enable_seqscan")
+        self.assertIn('account_move__followup_next_date_index', plan, plan)
