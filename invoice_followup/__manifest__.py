@@ -15,9 +15,13 @@
         'security/invoice_followup_security.xml',
         'data/mail_template_data.xml',
         'data/invoice_followup_policy_data.xml',
+        'data/invoice_followup_case_stage_data.xml',
         'data/ir_cron_data.xml',
         'views/invoice_followup_policy_views.xml',
         'views/invoice_followup_log_views.xml',
+        'views/invoice_followup_case_views.xml',
+        'views/invoice_followup_case_stage_views.xml',
+        'views/invoice_followup_portal_templates.xml',
         'views/account_move_views.xml',
         'views/res_partner_views.xml',
         'views/res_config_settings_views.xml',
@@ -28,6 +32,11 @@
     'demo': [
         'demo/invoice_followup_demo.xml',
     ],
+    'assets': {
+        'web.assets_tests': [
+            'invoice_followup/static/tests/tours/*.js',
+        ],
+    },
     'installable': True,
     'application': False,
 }

@@ -1,13 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import binascii
 import logging
 from datetime import timedelta
 
 import psycopg2.errors
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models, modules
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import config, email_normalize
+from odoo.tools import config, email_normalize, format_date, hash_sign, plaintext2html, verify_hash_signed
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
@@ -21,11 +24,19 @@ FOLLOWUP_STATES = [
     ('done', "Done"),
 ]
 PAID_STATES = ('paid', 'in_payment', 'reversed')
+RESPOND_SCOPE = 'invoice_followup.respond'
+RESPOND_TOKEN_HOURS = 24 * 180
+MAX_COMMENT_LENGTH = 2000
+MAX_PLAN_INSTALLMENTS = 6
 REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
 
 
 class FollowupSendError(UserError):
     """A reminder could not go out for a reason a person must fix (no address, template error...)."""
+
+
+class FollowupNoAddressError(FollowupSendError):
+    """The customer has no usable e-mail address."""
 
 
 class AccountMove(models.Model):
@@ -83,6 +94,10 @@ class AccountMove(models.Model):
         store=True,
         copy=False,
     )
+    followup_case_ids = fields.Many2many(
+        'invoice.followup.case', 'invoice_followup_case_move_rel', 'move_id', 'case_id', string="Collection Cases",
+        copy=False)
+    followup_case_count = fields.Integer(compute='_compute_followup_case_count', export_string_translation=False)
     followup_paused_until = fields.Date(string="Reminders Paused Until", copy=False, tracking=True)
     followup_not_before = fields.Date(copy=False, export_string_translation=False)
     followup_error = fields.Text(string="Follow-up Error", copy=False, readonly=True)
@@ -117,6 +132,7 @@ class AccountMove(models.Model):
         'move_type', 'state', 'payment_state', 'amount_residual', 'followup_policy_id', 'followup_paused_until',
         'followup_error', 'line_ids.no_followup', 'commercial_partner_id.followup_excluded',
         'company_id.followup_min_amount', 'followup_policy_id.min_amount',
+        'followup_case_ids.is_open', 'followup_case_ids.reason',
     )
     def _compute_followup_state(self):
         for move in self:
@@ -128,12 +144,14 @@ class AccountMove(models.Model):
         'followup_log_ids.state', 'followup_log_ids.step_id', 'followup_log_ids.cycle_key',
         'followup_policy_id.step_ids.offset_days', 'followup_policy_id.step_ids.date_reference',
         'followup_policy_id.step_ids.sequence', 'company_id.followup_business_days',
+        'followup_case_ids.is_open', 'followup_case_ids.promise_date', 'followup_case_ids.plan_state',
+        'followup_case_ids.plan_line_ids.date', 'followup_case_ids.plan_line_ids.is_checked',
     )
     def _compute_followup_next(self):
         for move in self:
             next_date = next_step = cycle_date = False
-            if move.followup_state == 'paused' and move.followup_paused_until:
-                next_date = move.followup_paused_until
+            if move.followup_state == 'paused':
+                next_date = move._followup_resume_date()
             elif move.followup_state == 'active':
                 cycle_date, pending = move._followup_pending_steps()
                 if pending:
@@ -149,6 +167,10 @@ class AccountMove(models.Model):
         for move in self:
             logs = move.followup_log_ids.filtered(lambda log: log.state in ('sent', 'scheduled', 'bounced'))
             move.followup_last_step_id = logs.sorted(lambda log: (log.date, log.id))[-1:].step_id
+
+    def _compute_followup_case_count(self):
+        for move in self:
+            move.followup_case_count = len(move.followup_case_ids.filtered('is_open'))
 
     def _compute_followup_log_count(self):
         counts = dict(self.env['invoice.followup.log']._read_group(
@@ -174,7 +196,8 @@ class AccountMove(models.Model):
             if move.state != 'posted' or not move.is_sale_document():
                 move.followup_payment_url = move.followup_portal_url = False
                 continue
-            move.followup_portal_url = move.get_base_url() + move.get_portal_url()
+            token = move._followup_respond_token()
+            move.followup_portal_url = f"{move.get_base_url()}/invoice_followup/respond/{token}"
             move.followup_payment_url = move._followup_payment_link(move.followup_amount_due)
 
     # -------------------------------------------------------------------------
@@ -210,6 +233,7 @@ class AccountMove(models.Model):
         self.check_access('write')
         self.write({'followup_paused_until': False, 'followup_error': False, 'followup_not_before': False})
         self.no_followup = False
+        self.env['invoice.followup.case']._followup_resolve(self, ('failure', 'no_email'))
         for move in self:
             move.message_post(body=self.env._("Reminders resumed."))
         return True
@@ -234,11 +258,14 @@ class AccountMove(models.Model):
                 raise UserError(self.env._(
                     "Reminders of invoice %(invoice)s are paused or in exception: resume them first.",
                     invoice=move.display_name))
+            today = move.company_id._followup_today()
             cycle_date, pending = move._followup_pending_steps()
             if not pending:
                 raise UserError(self.env._(
                     "Invoice %(invoice)s has received every step of its policy.", invoice=move.display_name))
-            sent |= move.sudo()._followup_run_step(pending[0][0], cycle_date, move.company_id._followup_today())
+            # The step due now (the latest of those already due, like the cron), else the next one to come.
+            due = [step for step, date in pending if date <= today] or [pending[0][0]]
+            sent |= move.sudo()._followup_run_step(due[-1], cycle_date, today, superseded=due[:-1])
         self.env['invoice.followup.log']._followup_trigger_mail_queue()
         return {
             'type': 'ir.actions.client',
@@ -249,6 +276,13 @@ class AccountMove(models.Model):
                 'next': {'type': 'ir.actions.act_window_close'},
             },
         }
+
+    def action_view_followup_cases(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_case_action')
+        action['domain'] = [('move_ids', 'in', self.ids)]
+        action['context'] = {'search_default_open': 1, 'default_partner_id': self.commercial_partner_id.id}
+        return action
 
     def action_view_followup_logs(self):
         self.ensure_one()
@@ -296,6 +330,8 @@ class AccountMove(models.Model):
             return 'done'
         if self.followup_error:
             return 'exception'
+        if self._followup_pausing_cases():
+            return 'paused'
         if (self.followup_paused_until or self.payment_state == 'blocked' or self.no_followup
                 or self.commercial_partner_id.followup_excluded):
             return 'paused'
@@ -441,6 +477,7 @@ class AccountMove(models.Model):
             vals = self._followup_send_email(step, pdf=pdf)
         log = Log.create({**base_vals, 'step_id': step.id, **vals})
         self.followup_not_before = False
+        self._followup_check_escalations()
         return log
 
     def _followup_schedule_activity(self, step, today, amounts):
@@ -476,7 +513,7 @@ class AccountMove(models.Model):
         test_address = company.followup_test_mode and company.followup_test_email
         recipient = self._followup_recipient()
         if not recipient and not test_address:
-            raise FollowupSendError(self.env._(
+            raise FollowupNoAddressError(self.env._(
                 "%(partner)s has no valid e-mail address.", partner=self.partner_id.display_name))
         if recipient and not test_address and recipient.is_blacklisted:
             raise FollowupSendError(self.env._(
@@ -562,6 +599,8 @@ class AccountMove(models.Model):
             })
         self.followup_error = message
         self.message_post(body=self.env._("Automatic reminder failed: %(error)s", error=message))
+        reason = 'no_email' if isinstance(error, FollowupNoAddressError) else 'failure'
+        self.env['invoice.followup.case']._followup_open(self, reason, body=message)
 
     def _followup_plan(self, today):
         """Bring this (locked, fresh) invoice's cadence up to date for today and say which step is due.
@@ -573,9 +612,11 @@ class AccountMove(models.Model):
         :return: (step, cycle date, superseded steps) or None when nothing is due today
         """
         self.ensure_one()
-        if self.followup_state == 'paused' and self.followup_paused_until and self.followup_paused_until <= today:
-            self.followup_paused_until = False
-            self.message_post(body=self.env._("Reminder pause ended."))
+        if self.followup_state == 'paused':
+            self._followup_check_commitments(today)
+            if self.followup_paused_until and self.followup_paused_until <= today:
+                self.followup_paused_until = False
+                self.message_post(body=self.env._("Reminder pause ended."))
         if self.followup_state != 'active':
             return None
         cycle_date, pending = self._followup_pending_steps()
@@ -586,7 +627,15 @@ class AccountMove(models.Model):
         if gap_until and gap_until > today:
             self.followup_not_before = gap_until
             return None
-        return due[-1], cycle_date, due[:-1]
+        step, superseded = due[-1], due[:-1]
+        if self._followup_needs_review(step):
+            self._followup_hold_for_review(step, cycle_date, today, superseded)
+            return None
+        if step.channel == 'email' and self._followup_recipient_bounced():
+            self.env['invoice.followup.case']._followup_open(self, 'bounce', body=self.env._(
+                "Invoice %(invoice)s is not e-mailed: its address bounced.", invoice=self.name))
+            return None
+        return step, cycle_date, superseded
 
     def _followup_process(self, today, pdf=None):
         """Plan and carry out today's step of this invoice. Return its log (empty when nothing was due)."""
@@ -647,6 +696,270 @@ class AccountMove(models.Model):
         return lines
 
     # -------------------------------------------------------------------------
+    # BUSINESS METHODS: collection cases (what a person must handle)
+    # -------------------------------------------------------------------------
+
+    def _followup_pausing_cases(self):
+        self.ensure_one()
+        return self.followup_case_ids._followup_pauses()
+
+    def _followup_resume_date(self):
+        """When the cron must look at a paused invoice again: end of a manual pause, the day after a promised
+        date, the day after the next installment of an approved plan. False: only a person resumes it."""
+        self.ensure_one()
+        dates = [self.followup_paused_until] if self.followup_paused_until else []
+        for case in self._followup_pausing_cases():
+            if case.reason == 'promise' and case.promise_date:
+                dates.append(case.promise_date + timedelta(days=1))
+            elif case.reason == 'payment_plan' and case.plan_state == 'approved':
+                pending = case.plan_line_ids.filtered(lambda line: not line.is_checked)
+                if pending:
+                    dates.append(min(pending.mapped('date')) + timedelta(days=1))
+        if self._followup_pausing_cases().filtered(lambda case: case.reason in ('dispute', 'high_value', 'bounce')):
+            return False
+        return min(dates) if dates else False
+
+    def _followup_check_commitments(self, today):
+        """Promises and approved plans whose date has passed: kept, they go on; broken, a case opens and the
+        cadence resumes."""
+        self.ensure_one()
+        Case = self.env['invoice.followup.case']
+        for case in self._followup_pausing_cases():
+            if case.reason == 'promise' and case.promise_date and case.promise_date < today:
+                case.action_resolve()
+                Case._followup_open(self, 'broken_promise', body=self.env._(
+                    "The payment promised for %(date)s did not arrive.", date=case.promise_date),
+                    promise_date=case.promise_date)
+            elif case.reason == 'payment_plan' and case.plan_state == 'approved':
+                due_lines = case.plan_line_ids.filtered(lambda line: not line.is_checked and line.date < today)
+                if not due_lines:
+                    continue
+                planned = sum(case.plan_line_ids.filtered(lambda line: line.date < today).mapped('amount'))
+                paid = case.plan_amount_total - sum(case.move_ids.mapped('amount_residual'))
+                if case.currency_id.compare_amounts(paid, planned) >= 0:
+                    due_lines.is_checked = True
+                    continue
+                case.action_resolve()
+                Case._followup_open(self, 'broken_promise', body=self.env._(
+                    "The installment of the payment plan due on %(date)s was missed.",
+                    date=max(due_lines.mapped('date'))))
+
+    def _followup_needs_review(self, step):
+        """Firm and final steps of strategic customers or large amounts go to a person instead."""
+        self.ensure_one()
+        if step.tone not in ('firm', 'final'):
+            return False
+        threshold = self.followup_policy_id.high_value_amount
+        return self.commercial_partner_id.followup_strategic or (
+            threshold and abs(self.amount_residual_signed) >= threshold)
+
+    def _followup_hold_for_review(self, step, cycle_date, today, superseded):
+        """Hand the step to a person: a case opens (reminders pause) and the step is logged as handed over."""
+        self.ensure_one()
+        case = self.env['invoice.followup.case']._followup_open(self, 'high_value', body=self.env._(
+            "The step “%(step)s” of invoice %(invoice)s needs a person: strategic customer or large amount.",
+            step=step.name, invoice=self.name))
+        note = self.env._("Handed to a person (collection case %(case)s).", case=case.display_name)
+        self.env['invoice.followup.log'].create([{
+            'move_id': self.id, 'step_id': held.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
+            'note': note, 'currency_id': self.currency_id.id, 'amount_due': self.amount_residual,
+        } for held in superseded + [step]])
+
+    def _followup_recipient_bounced(self):
+        self.ensure_one()
+        recipient = self._followup_recipient()
+        bounced = self.commercial_partner_id.followup_bounced_email
+        return bool(recipient and bounced and recipient.email_normalized == bounced)
+
+    def _followup_check_escalations(self):
+        """After a reminder: too many reminders, or paying in repeated parts, call for a person."""
+        self.ensure_one()
+        Case = self.env['invoice.followup.case']
+        limit = self.followup_policy_id.max_reminders
+        sent = self.followup_log_ids.filtered(lambda log: log.state in ('sent', 'scheduled', 'bounced'))
+        if limit and len(sent) >= limit:
+            Case._followup_open(self, 'max_reminders', body=self.env._(
+                "Invoice %(invoice)s has been reminded %(count)s times without payment.",
+                invoice=self.name, count=len(sent)))
+        term_lines = self._followup_open_term_lines()
+        partials = term_lines.matched_credit_ids
+        if self.payment_state == 'partial' and len(partials) >= 2:
+            Case._followup_open(self, 'partial_payments', body=self.env._(
+                "Invoice %(invoice)s was paid in %(count)s partial amounts and is still open.",
+                invoice=self.name, count=len(partials)))
+
+    @api.model
+    def _followup_close_paid_cases(self):
+        """Cases whose invoices are all paid close themselves."""
+        cases = self.env['invoice.followup.case'].sudo().search([
+            ('is_open', '=', True), ('move_ids', '!=', False),
+            ('reason', 'in', ('promise', 'payment_plan', 'dispute', 'broken_promise', 'max_reminders',
+                              'partial_payments', 'high_value')),
+        ])
+        paid = cases.filtered(lambda case: all(move.followup_state in ('done', 'none') for move in case.move_ids))
+        if paid:
+            paid.action_resolve()
+            for case in paid:
+                case.message_post(body=self.env._("The invoices are paid: case closed."))
+        return paid
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS: customer self-service (controllers/portal.py)
+    # -------------------------------------------------------------------------
+
+    def _followup_respond_token(self):
+        """Signed, expiring token for this invoice's self-service page, in a scope of its own: the invoice's
+        portal access_token does not open it, and it opens nothing else."""
+        self.ensure_one()
+        return hash_sign(self.sudo().env, RESPOND_SCOPE, {'move_id': self.id}, expiration_hours=RESPOND_TOKEN_HOURS)
+
+    @api.model
+    def _followup_from_respond_token(self, token):
+        """The invoice a token opens (sudo), or an empty recordset for any bad token."""
+        try:
+            values = verify_hash_signed(self.sudo().env, RESPOND_SCOPE, token)
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+            values = None
+        move_id = values.get('move_id') if isinstance(values, dict) else None
+        if not isinstance(move_id, int):
+            return self.browse()
+        move = self.sudo().browse(move_id).exists()
+        if move.move_type != 'out_invoice' or move.state != 'posted':
+            return self.browse()
+        return move
+
+    def _followup_respond_page_values(self):
+        self.ensure_one()
+        today = self.company_id._followup_today()
+        cases = self.followup_case_ids.filtered('is_open')
+        return {
+            'move': self,
+            'company': self.company_id,
+            'is_paid': self.followup_state in ('done', 'none') or self.payment_state in PAID_STATES,
+            'amount_due': self.followup_amount_due,
+            'due_date': self.followup_due_date,
+            'pay_url': self.followup_payment_url,
+            'invoice_url': self.get_portal_url(),
+            'today': today,
+            'promise_max_date': today + timedelta(days=self.company_id.followup_promise_days),
+            'open_dispute': cases.filtered(lambda case: case.reason == 'dispute')[:1],
+            'open_promise': cases.filtered(lambda case: case.reason == 'promise')[:1],
+            'open_plan': cases.filtered(lambda case: case.reason == 'payment_plan')[:1],
+            'dispute_reasons': list(self._followup_dispute_reasons().items()),
+            'max_installments': MAX_PLAN_INSTALLMENTS,
+        }
+
+    def _followup_customer_response(self, action, post):
+        """Record what the customer answered from the self-service page.
+
+        :return: {'confirmation': text} or {'error': text}; nothing is written on error, on a paid invoice, or
+                 when the same answer was already recorded.
+        """
+        self.ensure_one()
+        if self.followup_state in ('done', 'none') or self.payment_state in PAID_STATES:
+            return {'confirmation': self.env._("This invoice is paid. Thank you!")}
+        handler = {
+            'dispute': self._followup_customer_dispute,
+            'promise': self._followup_customer_promise,
+            'plan': self._followup_customer_plan,
+        }[action]
+        try:
+            return {'confirmation': handler(post)}
+        except ValidationError as error:
+            return {'error': error.args[0]}
+
+    def _followup_dispute_reasons(self):
+        return {
+            'amount': self.env._("The amount is wrong"),
+            'delivery': self.env._("Not delivered or not complete"),
+            'quality': self.env._("Quality problem"),
+            'paid': self.env._("Already paid"),
+            'other': self.env._("Something else"),
+        }
+
+    def _followup_customer_comment(self, post):
+        comment = (post.get('comment') or '').strip()
+        if len(comment) > MAX_COMMENT_LENGTH:
+            raise ValidationError(self.env._(
+                "Please keep your message under %(count)s characters.", count=MAX_COMMENT_LENGTH))
+        return comment
+
+    def _followup_customer_dispute(self, post):
+        labels = self._followup_dispute_reasons()
+        reason = post.get('reason')
+        if reason not in labels:
+            raise ValidationError(self.env._("Please tell us what is wrong with the invoice."))
+        comment = self._followup_customer_comment(post)
+        if self.followup_case_ids.filtered(lambda case: case.is_open and case.reason == 'dispute'):
+            return self.env._("We already have your message about this invoice; we will get back to you.")
+        body = Markup("<p>%s</p><p><b>%s</b></p>%s") % (
+            self.env._("The customer disputes invoice %(invoice)s.", invoice=self.name),
+            str(labels[reason]), plaintext2html(comment) if comment else '')
+        case = self.env['invoice.followup.case']._followup_open(self, 'dispute', body=body, description=comment)
+        case._followup_notify_assignee(self.env._("Dispute on %(invoice)s", invoice=self.name))
+        self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
+        return self.env._("Thank you. Reminders for this invoice are paused while we look into it.")
+
+    def _followup_customer_promise(self, post):
+        promise_date = self._followup_customer_date(post.get('promise_date'))
+        if self.followup_case_ids.filtered(lambda case: case.is_open and case.reason == 'promise'):
+            return self.env._("We already have your promise to pay this invoice. Thank you.")
+        body = self.env._("The customer promises to pay invoice %(invoice)s on %(date)s.",
+                          invoice=self.name, date=format_date(self.env, promise_date))
+        self.env['invoice.followup.case']._followup_open(self, 'promise', body=body, promise_date=promise_date)
+        self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
+        return self.env._("Thank you. We will not send reminders for this invoice until %(date)s.",
+                          date=format_date(self.env, promise_date))
+
+    def _followup_customer_plan(self, post):
+        first_date = self._followup_customer_date(post.get('first_date'))
+        try:
+            count = int(post.get('installments') or 0)
+        except ValueError:
+            count = 0
+        if not 2 <= count <= MAX_PLAN_INSTALLMENTS:
+            raise ValidationError(self.env._(
+                "A payment plan has from 2 to %(count)s installments.", count=MAX_PLAN_INSTALLMENTS))
+        comment = self._followup_customer_comment(post)
+        if self.followup_case_ids.filtered(lambda case: case.is_open and case.reason == 'payment_plan'):
+            return self.env._("We already have your payment plan request; we will get back to you.")
+        lines = self._followup_split_plan(first_date, count)
+        body = Markup("<p>%s</p><ul>%s</ul>%s") % (
+            self.env._("The customer asks to pay invoice %(invoice)s in %(count)s installments:",
+                       invoice=self.name, count=count),
+            Markup().join(Markup("<li>%s: %s</li>") % (format_date(self.env, line['date']),
+                                                       self.currency_id.format(line['amount'])) for line in lines),
+            plaintext2html(comment) if comment else '')
+        case = self.env['invoice.followup.case']._followup_open(
+            self, 'payment_plan', body=body, description=comment, plan_state='proposed',
+            plan_line_ids=[Command.create(line) for line in lines])
+        case._followup_notify_assignee(self.env._("Payment plan request for %(invoice)s", invoice=self.name))
+        self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
+        return self.env._("Thank you. We will review your payment plan and come back to you.")
+
+    def _followup_customer_date(self, value):
+        today = self.company_id._followup_today()
+        try:
+            day = fields.Date.to_date(value) if value else None
+        except ValueError:
+            day = None
+        if not day:
+            raise ValidationError(self.env._("Please choose a date."))
+        latest = today + timedelta(days=self.company_id.followup_promise_days)
+        if not today < day <= latest:
+            raise ValidationError(self.env._(
+                "Please choose a date after today and no later than %(date)s.", date=format_date(self.env, latest)))
+        return day
+
+    def _followup_split_plan(self, first_date, count):
+        """Equal monthly installments of the amount due; the last one takes the rounding."""
+        currency = self.currency_id
+        share = currency.round(self.amount_residual / count)
+        lines = [{'date': first_date + relativedelta(months=index), 'amount': share} for index in range(count)]
+        lines[-1]['amount'] = currency.round(self.amount_residual - share * (count - 1))
+        return lines
+
+    # -------------------------------------------------------------------------
     # CRON
     # -------------------------------------------------------------------------
 
@@ -665,6 +978,7 @@ class AccountMove(models.Model):
         cron = self.env['ir.cron']
         batch_size = batch_size or int(
             self.env['ir.config_parameter'].sudo().get_param('invoice_followup.batch_size', 200)) or 200
+        self._followup_close_paid_cases()
         companies = self.env['res.company'].search([('followup_automation', '=', True)])
         work = [(company, company._followup_today()) for company in companies]
         remaining = sum(self.search_count(self._followup_due_domain(company, today)) for company, today in work)

@@ -86,3 +86,14 @@ class InvoiceFollowupLog(models.Model):
         for log in self.filtered(lambda log: log.state == 'failed'):
             log.write({'state': 'sent', 'note': False})
             log.move_id.followup_error = False
+
+    def _followup_mark_bounced(self, bounced_email):
+        """Reminders that bounced: their invoices pause on a bounce case until the address changes."""
+        self.write({'state': 'bounced', 'note': self.env._("Bounced: %(email)s", email=bounced_email or '')})
+        for partner, logs in self.grouped(lambda log: log.move_id.commercial_partner_id).items():
+            if bounced_email:
+                partner.followup_bounced_email = bounced_email
+            moves = logs.move_id
+            for company_moves in moves.grouped('company_id').values():
+                self.env['invoice.followup.case']._followup_open(company_moves, 'bounce', body=self.env._(
+                    "The reminder to %(email)s bounced.", email=bounced_email or partner.email or ''))

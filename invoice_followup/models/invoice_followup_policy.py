@@ -27,6 +27,17 @@ class InvoiceFollowupPolicy(models.Model):
         help="Invoices whose amount due is at or below this amount (in the invoice currency) are not reminded. "
         "Zero uses the company setting.",
     )
+    max_reminders = fields.Integer(
+        string="Reminders Before a Person Steps In",
+        default=4,
+        help="After this many reminders without payment, a collection case asks a person to call (0: never).",
+    )
+    high_value_amount = fields.Float(
+        string="High-Value Threshold",
+        digits='Account',
+        help="Firm and final steps of invoices whose amount due (company currency) reaches this amount go to a "
+        "person instead of being sent (0: never).",
+    )
     collector_id = fields.Many2one(
         'res.users',
         string="Collector",
@@ -39,11 +50,11 @@ class InvoiceFollowupPolicy(models.Model):
         for policy in self:
             policy.step_count = len(policy.step_ids)
 
-    @api.constrains('min_amount')
+    @api.constrains('min_amount', 'high_value_amount', 'max_reminders')
     def _check_min_amount(self):
         for policy in self:
-            if policy.min_amount < 0:
-                raise ValidationError(self.env._("The minimum amount of a follow-up policy cannot be negative."))
+            if policy.min_amount < 0 or policy.high_value_amount < 0 or policy.max_reminders < 0:
+                raise ValidationError(self.env._("The amounts and counts of a follow-up policy cannot be negative."))
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)

@@ -42,6 +42,11 @@ class ResCompany(models.Model):
         help="When several invoices of a customer are due for a reminder the same day, "
         "send them in a single e-mail.",
     )
+    followup_promise_days = fields.Integer(
+        string="Promise-to-Pay Horizon",
+        default=30,
+        help="How many days ahead a customer may promise to pay, or spread a payment plan, from the portal.",
+    )
     followup_test_mode = fields.Boolean(
         string="Test Mode",
         help="Redirect every reminder to the test address instead of the customers.",
@@ -51,13 +56,15 @@ class ResCompany(models.Model):
     def _default_followup_policy_id(self):
         return self.env.ref('invoice_followup.policy_standard', raise_if_not_found=False)
 
-    @api.constrains('followup_test_mode', 'followup_test_email', 'followup_min_gap_days', 'followup_min_amount')
+    @api.constrains('followup_test_mode', 'followup_test_email', 'followup_min_gap_days', 'followup_min_amount',
+                    'followup_promise_days')
     def _check_followup_settings(self):
         for company in self:
             if company.followup_test_mode and not email_normalize(company.followup_test_email or ''):
                 raise ValidationError(self.env._(
                     "Test mode sends every reminder to one internal address: enter a valid e-mail address."))
-            if company.followup_min_gap_days < 0 or company.followup_min_amount < 0:
+            numbers = (company.followup_min_gap_days, company.followup_min_amount, company.followup_promise_days)
+            if any(number < 0 for number in numbers):
                 raise ValidationError(self.env._(
                     "The minimum amount and the minimum days between reminders cannot be negative."))
 

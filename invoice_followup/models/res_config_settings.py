@@ -11,6 +11,7 @@ class ResConfigSettings(models.TransientModel):
     followup_min_amount = fields.Monetary(related='company_id.followup_min_amount', readonly=False)
     followup_min_gap_days = fields.Integer(related='company_id.followup_min_gap_days', readonly=False)
     followup_consolidate = fields.Boolean(related='company_id.followup_consolidate', readonly=False)
+    followup_promise_days = fields.Integer(related='company_id.followup_promise_days', readonly=False)
     followup_test_mode = fields.Boolean(related='company_id.followup_test_mode', readonly=False)
     followup_test_email = fields.Char(related='company_id.followup_test_email', readonly=False)
 

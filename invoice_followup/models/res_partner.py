@@ -16,7 +16,16 @@ class ResPartner(models.Model):
         string="No Automatic Reminders",
         help="Never send automatic reminders to this customer.",
     )
+    followup_strategic = fields.Boolean(
+        string="Strategic Customer",
+        help="Firm and final reminders of this customer go to a person (a collection case) instead of being sent.",
+    )
+    followup_bounced_email = fields.Char(
+        string="Bounced Reminder Address", copy=False, readonly=True,
+        help="A reminder to this address bounced: no more reminders are e-mailed to it until the address changes.",
+    )
     followup_log_count = fields.Integer(compute='_compute_followup_log_count', export_string_translation=False)
+    followup_case_count = fields.Integer(compute='_compute_followup_case_count', export_string_translation=False)
     followup_reminder_move_ids = fields.Many2many(
         'account.move',
         compute='_compute_followup_reminder_move_ids',
@@ -48,13 +57,43 @@ class ResPartner(models.Model):
                 ], order='invoice_date_due, id')
             partner.followup_reminder_move_ids = moves
 
+    def _compute_followup_case_count(self):
+        counts = dict(self.env['invoice.followup.case']._read_group(
+            [('partner_id', 'in', self.commercial_partner_id.ids), ('is_open', '=', True)],
+            ['partner_id'], ['__count'],
+        ))
+        for partner in self:
+            partner.followup_case_count = counts.get(partner.commercial_partner_id, 0)
+
     def write(self, vals):
         res = super().write(vals)
+        if 'email' in vals:
+            self._followup_on_email_changed()
         if 'followup_policy_id' in vals:
             self.env['account.move']._followup_propagate_policy(
                 Domain('commercial_partner_id', 'in', self.commercial_partner_id.ids)
                 & Domain('company_id', '=', self.env.company.id))
         return res
+
+    def _followup_on_email_changed(self):
+        """A new address: stop treating the customer as bounced or unreachable, and resume their reminders."""
+        commercial = self.commercial_partner_id
+        bounced = commercial.filtered('followup_bounced_email')
+        if bounced:
+            bounced.sudo().followup_bounced_email = False
+        cases = self.env['invoice.followup.case'].sudo().search([
+            ('partner_id', 'in', commercial.ids), ('reason', 'in', ('bounce', 'no_email')), ('is_open', '=', True)])
+        if cases:
+            cases.action_resolve()
+            for case in cases:
+                case.message_post(body=self.env._("The customer's e-mail address changed."))
+
+    def action_view_followup_cases(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_case_action')
+        action['domain'] = [('partner_id', '=', self.commercial_partner_id.id)]
+        action['context'] = {'search_default_open': 1, 'default_partner_id': self.commercial_partner_id.id}
+        return action
 
     def action_view_followup_logs(self):
         self.ensure_one()

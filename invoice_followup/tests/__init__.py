@@ -4,3 +4,6 @@ from . import test_cadence_cron
 from . import test_cadence_faults
 from . import test_cadence_security
 from . import test_cadence_ui
+from . import test_cases
+from . import test_respond_portal
+from . import test_case_tour

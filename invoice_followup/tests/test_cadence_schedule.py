@@ -145,7 +145,7 @@ class TestCadenceSchedule(InvoiceFollowupCommon):
         self.assertIn('Thousand', values['amount_words'])
         self.assertIn('#portal_pay', invoice.followup_payment_url)
         self.assertIn('payment_token=', invoice.followup_payment_url)
-        self.assertIn(invoice.access_token, invoice.followup_portal_url)
+        self.assertIn('/invoice_followup/respond/', invoice.followup_portal_url)
 
     def test_adding_an_earlier_step_never_goes_back_in_tone(self):
         invoice = self._followup_invoice(due='2026-01-31')

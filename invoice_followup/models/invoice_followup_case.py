@@ -1,0 +1,277 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+
+CASE_REASONS = [
+    ('dispute', "Dispute"),
+    ('promise', "Promise to pay"),
+    ('payment_plan', "Payment plan"),
+    ('bounce', "E-mail bounced"),
+    ('no_email', "No e-mail address"),
+    ('max_reminders', "Reminded too often"),
+    ('high_value', "Strategic / high value"),
+    ('failure', "Sending failed"),
+    ('broken_promise', "Broken promise"),
+    ('partial_payments', "Repeated partial payments"),
+]
+# While such a case is open, the cadence of its invoices is paused.
+PAUSING_REASONS = ('dispute', 'promise', 'payment_plan', 'high_value', 'bounce')
+
+
+class InvoiceFollowupCase(models.Model):
+    """Something automation must not handle alone: one open case per customer and reason."""
+
+    _name = 'invoice.followup.case'
+    _description = "Collection Case"
+    _inherit = ['mail.thread', 'mail.activity.mixin']
+    _order = 'priority desc, next_action_date, id desc'
+    _check_company_auto = True
+
+    name = fields.Char(compute='_compute_name', store=True)
+    company_id = fields.Many2one(
+        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    partner_id = fields.Many2one(
+        'res.partner', string="Customer", required=True, index=True, tracking=True, check_company=True)
+    move_ids = fields.Many2many(
+        'account.move', 'invoice_followup_case_move_rel', 'case_id', 'move_id', string="Invoices",
+        domain="[('move_type', '=', 'out_invoice'), ('commercial_partner_id', '=', partner_id)]", check_company=True)
+    reason = fields.Selection(CASE_REASONS, required=True, tracking=True)
+    stage_id = fields.Many2one(
+        'invoice.followup.case.stage', string="Stage", tracking=True, index=True, copy=False,
+        default=lambda self: self._default_stage_id(), group_expand='_read_group_expand_stage_ids',
+        ondelete='restrict')
+    is_open = fields.Boolean(compute='_compute_is_open', store=True, index=True)
+    user_id = fields.Many2one(
+        'res.users', string="Assigned To", tracking=True, domain="[('share', '=', False)]",
+        default=lambda self: self._default_user_id())
+    priority = fields.Selection(
+        [('0', "Normal"), ('1', "Important"), ('2', "Urgent"), ('3', "Critical")], default='0')
+    currency_id = fields.Many2one('res.currency', compute='_compute_currency_id', store=True)
+    amount_due = fields.Monetary(compute='_compute_amounts', currency_field='currency_id')
+    days_overdue = fields.Integer(compute='_compute_amounts')
+    next_action_date = fields.Date(tracking=True, default=fields.Date.context_today)
+    next_action = fields.Char(compute='_compute_next_action')
+    description = fields.Text()
+    promise_date = fields.Date(tracking=True)
+    plan_line_ids = fields.One2many('invoice.followup.case.plan.line', 'case_id', string="Installments")
+    plan_amount_total = fields.Monetary(compute='_compute_plan_amount_total', currency_field='currency_id')
+    plan_state = fields.Selection(
+        [('proposed', "Proposed"), ('approved', "Approved"), ('refused', "Refused")], tracking=True)
+    color = fields.Integer(compute='_compute_color')
+
+    _one_open_case_per_reason = models.UniqueIndex(
+        "(company_id, partner_id, reason) WHERE is_open",
+        "This customer already has an open case for this reason.",
+    )
+
+    def _default_stage_id(self):
+        return self.env['invoice.followup.case.stage'].search([('is_resolved', '=', False)], limit=1)
+
+    def _default_user_id(self):
+        return self.env.user if not self.env.user._is_superuser() else False
+
+    @api.depends('partner_id', 'reason')
+    def _compute_name(self):
+        labels = dict(CASE_REASONS)
+        for case in self:
+            case.name = f"{case.partner_id.display_name or ''} – {labels.get(case.reason, '')}"
+
+    @api.depends('stage_id.is_resolved')
+    def _compute_is_open(self):
+        for case in self:
+            case.is_open = not case.stage_id.is_resolved
+
+    @api.depends('move_ids.currency_id', 'company_id')
+    def _compute_currency_id(self):
+        for case in self:
+            case.currency_id = case.move_ids[:1].currency_id or case.company_id.currency_id
+
+    @api.depends('move_ids.amount_residual', 'move_ids.invoice_date_due', 'currency_id')
+    def _compute_amounts(self):
+        for case in self:
+            today = case.company_id._followup_today() if case.company_id else fields.Date.today()
+            open_moves = case.move_ids.filtered(lambda move: move.state == 'posted')
+            case.amount_due = sum(
+                open_moves.filtered(lambda move, case=case: move.currency_id == case.currency_id).mapped(
+                    'amount_residual'))
+            due_dates = [move.followup_due_date for move in open_moves
+                         if move.amount_residual and move.followup_due_date]
+            case.days_overdue = max([(today - date).days for date in due_dates] + [0])
+
+    @api.depends('plan_line_ids.amount')
+    def _compute_plan_amount_total(self):
+        for case in self:
+            case.plan_amount_total = sum(case.plan_line_ids.mapped('amount'))
+
+    @api.depends('reason')
+    def _compute_next_action(self):
+        for case in self:
+            case.next_action = self._next_action_texts()[case.reason] if case.reason else False
+
+    @api.depends('reason', 'priority')
+    def _compute_color(self):
+        for case in self:
+            case.color = {'dispute': 1, 'broken_promise': 2, 'failure': 9, 'bounce': 9, 'no_email': 9}.get(
+                case.reason, 0)
+
+    @api.model
+    def _read_group_expand_stage_ids(self, stages, domain):
+        # Every stage is a column of the board, even an empty one; there are a handful.
+        return stages.search([('id', 'not in', [])], order=stages._order)
+
+    def _next_action_texts(self):
+        """What a person should do, per reason (shown on the card and the form)."""
+        return {
+            'dispute': self.env._("Check the customer's objection, correct or explain the invoice, then resolve."),
+            'promise': self.env._("Wait for the promised payment; the case closes itself when the invoice is paid."),
+            'payment_plan': self.env._("Review the proposed installments and approve or refuse the plan."),
+            'bounce': self.env._("Find a working e-mail address for the customer; reminders resume when it changes."),
+            'no_email': self.env._("Add an e-mail address to the customer; reminders resume when it is set."),
+            'max_reminders': self.env._("Call the customer: reminders alone have not worked."),
+            'high_value': self.env._("A person takes this step: call the customer before any firm reminder."),
+            'failure': self.env._("Read the error on the invoice, fix its cause and resume the reminders."),
+            'broken_promise': self.env._("The promised date passed without payment: call the customer."),
+            'partial_payments': self.env._("The customer keeps paying part of the amount: agree on a plan."),
+        }
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    def write(self, vals):
+        was_open = self.filtered('is_open')
+        res = super().write(vals)
+        if 'stage_id' in vals:
+            resolved = was_open.filtered(lambda case: not case.is_open)
+            resolved._followup_on_resolved()
+        return res
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_resolve(self):
+        stage = self.env['invoice.followup.case.stage'].search([('is_resolved', '=', True)], limit=1)
+        if not stage:
+            raise UserError(self.env._("Create a stage marked “Resolved Stage” first."))
+        self.write({'stage_id': stage.id})
+        for case in self:
+            case.message_post(body=self.env._("Resolved: reminders resume at the next step."))
+        return True
+
+    def action_schedule_call(self):
+        for case in self:
+            case.activity_schedule(
+                'mail.mail_activity_data_call',
+                date_deadline=case.next_action_date or fields.Date.context_today(case),
+                summary=self.env._("Call %(customer)s", customer=case.partner_id.display_name),
+                note=case.next_action,
+                user_id=(case.user_id or self.env.user).id,
+            )
+        return True
+
+    def action_snooze(self):
+        """Look again in a week; the invoices' reminders stay paused meanwhile when the reason pauses them."""
+        for case in self:
+            case.next_action_date = (case.next_action_date or fields.Date.context_today(case)) + timedelta(days=7)
+        return True
+
+    def action_send_next_reminder(self):
+        self.ensure_one()
+        moves = self.move_ids.filtered(lambda move: move.followup_state == 'active')
+        if not moves:
+            raise UserError(self.env._(
+                "No invoice of this case is being reminded: resolve the case first to resume its reminders."))
+        return moves.action_followup_send_now()
+
+    def action_approve_plan(self):
+        for case in self:
+            if case.reason != 'payment_plan' or not case.plan_line_ids:
+                raise UserError(self.env._("Only a case with proposed installments can be approved."))
+            case.plan_state = 'approved'
+            case.message_post(body=self.env._("Payment plan approved."))
+        return True
+
+    def action_refuse_plan(self):
+        for case in self:
+            case.plan_state = 'refused'
+            case.message_post(body=self.env._("Payment plan refused; reminders resume."))
+        return self.action_resolve()
+
+    def action_open_moves(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('account.action_move_out_invoice_type')
+        action['domain'] = [('id', 'in', self.move_ids.ids)]
+        action['context'] = {'create': False}
+        return action
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _followup_open(self, moves, reason, body=None, **values):
+        """Open the case of ``reason`` for the customer of ``moves``, or add the invoices to the open one.
+
+        Idempotent: the same invoice and reason never give a second case (a unique index backs it).
+        :return: the case
+        """
+        partner = moves.commercial_partner_id
+        partner.ensure_one()
+        company = moves.company_id
+        case = self.sudo().search([
+            ('company_id', '=', company.id), ('partner_id', '=', partner.id), ('reason', '=', reason),
+            ('is_open', '=', True),
+        ], limit=1)
+        if case:
+            new_moves = moves - case.move_ids
+            if new_moves or values:
+                case.write({**values, 'move_ids': [Command.link(move.id) for move in new_moves]})
+            if new_moves and body:
+                case.message_post(body=body)
+            return case
+        case = self.sudo().with_company(company).create({
+            'company_id': company.id,
+            'partner_id': partner.id,
+            'reason': reason,
+            'move_ids': [Command.set(moves.ids)],
+            'user_id': (moves[:1].invoice_user_id or self.env['res.users']).id,
+            'priority': '2' if reason in ('dispute', 'broken_promise', 'high_value') else '1',
+            **values,
+        })
+        if body:
+            case.message_post(body=body)
+        return case
+
+    @api.model
+    def _followup_resolve(self, moves, reasons, body=None):
+        cases = self.sudo().search([
+            ('move_ids', 'in', moves.ids), ('reason', 'in', list(reasons)), ('is_open', '=', True)])
+        if cases:
+            cases.action_resolve()
+            if body:
+                for case in cases:
+                    case.message_post(body=body)
+        return cases
+
+    def _followup_notify_assignee(self, summary):
+        """A customer answered: the person in charge gets a to-do (one per case)."""
+        for case in self:
+            user = case.user_id or case.company_id.partner_id.user_ids[:1] or self.env.ref('base.user_admin')
+            if not case.activity_search(['mail.mail_activity_data_todo'], user_id=user.id):
+                case.activity_schedule(
+                    'mail.mail_activity_data_todo', summary=summary, note=case.next_action, user_id=user.id)
+
+    def _followup_on_resolved(self):
+        """A failure or a missing address was dealt with: its invoices leave the exception and resume."""
+        self.activity_ids.action_feedback(feedback=self.env._("Case resolved."))
+        fixed = self.filtered(lambda case: case.reason in ('failure', 'no_email', 'bounce'))
+        moves = fixed.move_ids.filtered(lambda move: move.followup_state == 'exception')
+        if moves:
+            moves.sudo().followup_error = False
+
+    def _followup_pauses(self):
+        return self.filtered(lambda case: case.is_open and case.reason in PAUSING_REASONS)
