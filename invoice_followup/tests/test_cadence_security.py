@@ -78,3 +78,32 @@ class TestCadenceSecurity(InvoiceFollowupCommon):
             log_b.with_user(self.billing_user).read(['state'])
         with self.assertRaises(AccessError):
             invoice_b.with_user(self.billing_user).read(['name'])
+
+    def test_cases_billing_users_work_them_managers_configure(self):
+        case = self.env['invoice.followup.case']._followup_open(self.invoice, 'dispute')
+        as_billing = case.with_user(self.billing_user)
+        as_billing.action_schedule_call()
+        as_billing.action_resolve()
+        self.assertFalse(case.is_open)
+        with self.assertRaises(AccessError):
+            as_billing.unlink()
+        with self.assertRaises(AccessError):
+            self.env.ref('invoice_followup.case_stage_new').with_user(self.billing_user).name = 'Mine'
+        for user in (self.basic_user, self.portal_user):
+            with self.assertRaises(AccessError):
+                case.with_user(user).read(['reason'])
+
+    def test_cases_stay_in_their_company(self):
+        other = self.setup_other_company(name='Third Company')
+        company_b = other['company']
+        invoice_b = self._create_invoice(
+            invoice_date='2026-01-01', invoice_date_due='2026-01-31', partner_id=self.partner_b.id,
+            company_id=company_b.id, journal_id=other['default_journal_sale'].id, post=True,
+            invoice_line_ids=[self._prepare_invoice_line(price_unit=500.0, product_id=self.product_a, tax_ids=[])],
+        )
+        case_b = self.env['invoice.followup.case']._followup_open(invoice_b, 'dispute')
+        self.assertEqual(case_b.company_id, company_b)
+        Case = self.env['invoice.followup.case'].with_user(self.billing_user)
+        self.assertFalse(Case.search([('id', '=', case_b.id)]))
+        with self.assertRaises(AccessError):
+            case_b.with_user(self.billing_user).read(['reason'])
