@@ -19,6 +19,7 @@ log "lint: pylint-odoo (mandatory checks)"
 log "tests: $TAGS on a fresh database $DB_TEST"
 dropdb -h "$PGHOST_DIR" --if-exists "$DB_TEST"
 logfile="$LOGS/test-$DB_TEST.log"
+rm -f "$logfile"  # Odoo appends to its log file: start clean so only this run is judged
 "$ROOT/scripts/odoo.sh" -d "$DB_TEST" -i invoice_followup --test-enable --test-tags "$TAGS" \
     --stop-after-init --http-port="${TEST_HTTP_PORT:-8169}" --log-level=info --logfile="$logfile"
 rc=$?

@@ -1008,48 +1008,21 @@ class AccountMove(models.Model):
                     return False
 
     def _followup_cron_process_one(self, move, domain, today, planned, pdfs):
-        """One invoice, one transaction. Return False when the row was locked by someone else (left for later)."""
-        if move.company_id.followup_consolidate:
-            return self._followup_cron_process_customer(move, domain, today, pdfs)
-        plan = None
+        """One invoice (with consolidation on: the invoice and the customer's other invoices due today), one
+        transaction. Return False when the rows were locked by someone else and are left for later."""
+        plans = {}
         try:
-            if not move.try_lock_for_update():
+            group = move
+            if move.company_id.followup_consolidate:
+                group |= self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
+            locked = group.try_lock_for_update()
+            if move not in locked:
                 return False
             self.env.invalidate_all()  # re-read after the lock: paid or paused meanwhile?
             if not move.filtered_domain(domain):
                 move._followup_log_skipped(*planned[move.id], today)
-                return True
-            plan = move._followup_plan(today)
-            if plan:
-                step, cycle_date, superseded = plan
-                move._followup_run_step(step, cycle_date, today, superseded=superseded, pdf=pdfs.get(move.id))
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-            self.env.cr.rollback()
-            return False
-        except psycopg2.errors.UniqueViolation:
-            # A concurrent run (or "send now") logged this very step first: it is done, not failed.
-            self.env.cr.rollback()
-            return True
-        except Exception as error:  # noqa: BLE001 - one failing invoice must not stop or re-loop the batch
-            self.env.cr.rollback()
-            _logger.info("Reminder of invoice %s failed: %s", move.id, error)
-            step, cycle_date = (plan[0], plan[1]) if plan else (None, None)
-            move._followup_mark_failed(step, cycle_date, today, error)
-        return True
-
-    def _followup_cron_process_customer(self, move, domain, today, pdfs):
-        """Consolidation on: the invoice and the customer's other invoices due today, one transaction, one e-mail.
-        Return False when they were locked by someone else."""
-        plans = {}
-        try:
-            group = self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
-            locked = (group | move).try_lock_for_update()
-            if move not in locked:
-                return False
-            self.env.invalidate_all()
             for candidate in locked.filtered_domain(domain):
-                plan = candidate._followup_plan(today)
-                if plan:
+                if plan := candidate._followup_plan(today):
                     plans[candidate] = plan
             by_email = {candidate: plan for candidate, plan in plans.items() if plan[0].channel == 'email'}
             if len(by_email) > 1:
@@ -1062,12 +1035,13 @@ class AccountMove(models.Model):
             self.env.cr.rollback()
             return False
         except psycopg2.errors.UniqueViolation:
+            # A concurrent run (or "send now") logged this very step first: it is done, not failed.
             self.env.cr.rollback()
             return True
-        except Exception as error:  # noqa: BLE001 - one failing customer must not stop or re-loop the batch
+        except Exception as error:  # noqa: BLE001 - one failing invoice must not stop or re-loop the batch
             self.env.cr.rollback()
-            _logger.info("Consolidated reminder of customer %s failed: %s", move.commercial_partner_id.id, error)
-            for candidate, (step, cycle_date, _superseded) in plans.items() or {move: (None, None, None)}.items():
+            _logger.info("Reminder of invoice %s failed: %s", move.id, error)
+            for candidate, (step, cycle_date, _superseded) in (plans or {move: (None, None, None)}).items():
                 self.browse(candidate.id)._followup_mark_failed(step, cycle_date, today, error)
         return True
 
