@@ -6,3 +6,5 @@ from . import res_partner
 from . import res_config_settings
 from . import account_move
 from . import mail_mail
+from . import invoice_followup_recurring
+from . import invoice_followup_recurring_line

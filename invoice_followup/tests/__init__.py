@@ -4,3 +4,4 @@ from . import test_cadence_cron
 from . import test_cadence_faults
 from . import test_cadence_security
 from . import test_cadence_ui
+from . import test_recurring
