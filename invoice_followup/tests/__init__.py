@@ -5,3 +5,4 @@ from . import test_cadence_faults
 from . import test_cadence_security
 from . import test_cadence_ui
 from . import test_recurring
+from . import test_recurring_cron

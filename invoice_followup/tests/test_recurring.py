@@ -204,5 +204,5 @@ class TestRecurringSecurity(RecurringCommon):
         self.assertNotIn(schedule_b, visible, "a user of company A does not see B's schedules")
         with self.assertRaises(AccessError):
             schedule_b.with_user(self.billing_user).read(['name'])
-        with self.assertRaisesRegex(UserError, "[Ii]ncompatible compan"):
+        with self.assertRaisesRegex(UserError, "company inconsistencies"):
             schedule_a.journal_id = other['default_journal_sale']
