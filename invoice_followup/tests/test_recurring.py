@@ -3,7 +3,7 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common_recurring import RecurringCommon
@@ -206,3 +206,30 @@ class TestRecurringSecurity(RecurringCommon):
             schedule_b.with_user(self.billing_user).read(['name'])
         with self.assertRaisesRegex(UserError, "company inconsistencies"):
             schedule_a.journal_id = other['default_journal_sale']
+
+
+@tagged('post_install', '-at_install')
+class TestRecurringUi(RecurringCommon):
+    """The schedule form as a user fills it in, and the invoice's way back to its schedule."""
+
+    def test_form_fills_a_schedule_and_shows_the_next_dates(self):
+        with self._at('2026-11-10'):
+            form = Form(self.env['invoice.followup.recurring'])
+            form.name = 'Hosting'
+            form.partner_id = self.partner_a
+            form.date_start = self._d('2027-01-31')
+            with form.line_ids.new() as line:
+                line.product_id = self.product_a
+                line.price_unit = 80.0
+            self.assertEqual(form.journal_id, self.journal_sale)
+            self.assertEqual(form.next_dates_display, "01/31/2027, 02/28/2027, 03/31/2027")
+            schedule = form.save()
+        self.assertEqual(schedule.line_ids.name, self.product_a.get_product_multiline_description_sale())
+        self.assertEqual(schedule.line_ids.tax_ids, self.product_a.taxes_id)
+        schedule.action_start()
+        with self._at('2027-01-31'):
+            self._run_recurring_cron()
+        invoice = schedule.invoice_ids
+        self.assertEqual(invoice.action_view_recurring()['res_id'], schedule.id)
+        self.assertEqual(schedule.action_view_invoices()['domain'], [('recurring_id', '=', schedule.id)])
+        self.assertEqual(invoice.invoice_line_ids.tax_ids, self.product_a.taxes_id)
