@@ -92,6 +92,17 @@ class TestRecurringCron(RecurringCommon):
             self._run_recurring_cron()
         self.assertEqual(self._invoices(schedule).mapped('amount_total'), [1000.0, 1200.0])
 
+    def test_without_auto_post_invoices_wait_in_draft_once(self):
+        schedule = self._schedule(start='2026-01-01', auto_post=False)
+        with self._at('2026-01-01'):
+            self._run_recurring_cron()
+            self._run_recurring_cron()
+        invoice = self._invoices(schedule)
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, 'draft', "left for a person to check and post")
+        self.assertFalse(invoice.is_move_sent)
+        self.assertEqual(schedule.next_invoice_date, self._d('2026-02-01'))
+
     def test_currency_taxes_and_payment_terms(self):
         currency = self.setup_other_currency('EUR')
         schedule = self._schedule(
