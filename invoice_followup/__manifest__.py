@@ -17,6 +17,7 @@
         'data/invoice_followup_policy_data.xml',
         'data/invoice_followup_case_stage_data.xml',
         'data/ir_cron_data.xml',
+        'data/invoice_followup_recurring_cron_data.xml',
         'views/invoice_followup_policy_views.xml',
         'views/invoice_followup_log_views.xml',
         'views/invoice_followup_case_views.xml',
@@ -25,12 +26,14 @@
         'views/account_move_views.xml',
         'views/res_partner_views.xml',
         'views/res_config_settings_views.xml',
+        'views/invoice_followup_recurring_views.xml',
         'wizard/invoice_followup_preview_views.xml',
         'wizard/account_move_followup_pause_views.xml',
         'views/invoice_followup_menus.xml',
     ],
     'demo': [
         'demo/invoice_followup_demo.xml',
+        'demo/invoice_followup_recurring_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

@@ -10,3 +10,5 @@ from . import res_config_settings
 from . import account_move
 from . import mail_mail
 from . import mail_thread
+from . import invoice_followup_recurring
+from . import invoice_followup_recurring_line
