@@ -213,15 +213,17 @@ class InvoiceFollowupCase(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _followup_open(self, moves, reason, body=None, **values):
-        """Open the case of ``reason`` for the customer of ``moves``, or add the invoices to the open one.
+    def _followup_open(self, moves, reason, body=None, partner=None, company=None, **values):
+        """Open the case of ``reason`` for the customer of ``moves`` (or ``partner`` in ``company`` when there is
+        no invoice yet), or add the invoices to the case already open.
 
         Idempotent: the same invoice and reason never give a second case (a unique index backs it).
         :return: the case
         """
-        partner = moves.commercial_partner_id
+        partner = partner or moves.commercial_partner_id
         partner.ensure_one()
-        company = moves.company_id
+        company = company or moves.company_id
+        company.ensure_one()
         case = self.sudo().search([
             ('company_id', '=', company.id), ('partner_id', '=', partner.id), ('reason', '=', reason),
             ('is_open', '=', True),

@@ -418,8 +418,13 @@ class InvoiceFollowupRecurring(models.Model):
         self._report_failure(message)
 
     def _report_failure(self, message):
-        """Hook: open an exceptions case for this failure (extended where such a model exists)."""
-        return
+        """A person must look at it: a failure case on the collections board (one per customer while open)."""
+        self.ensure_one()
+        self.env['invoice.followup.case']._followup_open(
+            self.env['account.move'], 'failure', partner=self.partner_id.commercial_partner_id,
+            company=self.company_id, body=self.env._(
+                "Recurring schedule %(schedule)s could not issue its invoice: %(error)s",
+                schedule=self.display_name, error=message))
 
     # -------------------------------------------------------------------------
     # CRON

@@ -159,6 +159,9 @@ class TestRecurringCron(RecurringCommon):
             self._run_recurring_cron()  # retried the next day, still failing
         activity = failing.activity_ids
         self.assertEqual(len(activity), 1, "one to-do for the person in charge, not one per run")
+        case = self.env['invoice.followup.case'].search([('partner_id', '=', self.partner_b.id)])
+        self.assertEqual((len(case), case.reason), (1, 'failure'), "one case on the collections board")
+        self.assertIn(failing.display_name, case.message_ids[0].body)
         self.assertEqual(activity.summary, "Recurring invoice failed")
         self.partner_b.email = 'customer.b@example.com'
         with self._at('2026-01-03'):
