@@ -9,3 +9,4 @@ from . import test_respond_portal
 from . import test_case_tour
 from . import test_recurring
 from . import test_recurring_cron
+from . import test_cadence_queries
