@@ -11,7 +11,7 @@ setup:          ## install the runtime only (Odoo 19, virtualenv, PostgreSQL, wk
 	bash scripts/setup.sh
 
 lint:           ## ruff and pylint-odoo only
-	bash scripts/setup.sh && .state/venv/bin/ruff check invoice_followup scripts && \
+	bash scripts/setup.sh && .state/venv/bin/ruff check invoice_followup scripts bench && \
 	.state/venv/bin/pylint --rcfile=.pylintrc-mandatory invoice_followup
 
 pot:            ## regenerate invoice_followup/i18n/invoice_followup.pot from a database with the add-on
@@ -20,3 +20,6 @@ pot:            ## regenerate invoice_followup/i18n/invoice_followup.pot from a 
 clean:          ## drop the databases and the caught e-mails (keeps downloads and the virtualenv)
 	bash -c 'source scripts/env.sh; dropdb -h "$$PGHOST_DIR" --if-exists "$$DB_DEMO"; \
 	dropdb -h "$$PGHOST_DIR" --if-exists "$$DB_TEST"; rm -rf "$$MAILDIR" "$$STATE/data"'
+
+bench:          ## benchmark the reminder engine (see bench/); figures printed and saved in bench/results/
+	bash scripts/bench.sh

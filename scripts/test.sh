@@ -11,7 +11,7 @@ cd "$ROOT"
 problems=0
 
 log "lint: ruff"
-"$VENV/bin/ruff" check invoice_followup scripts || problems=$((problems + 1))
+"$VENV/bin/ruff" check invoice_followup scripts bench || problems=$((problems + 1))
 "$PY" scripts/gen_readme.py --check || problems=$((problems + 1))
 log "lint: pylint-odoo (mandatory checks)"
 "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory invoice_followup || problems=$((problems + 1))
