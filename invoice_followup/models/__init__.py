@@ -6,3 +6,6 @@ from . import res_partner
 from . import res_config_settings
 from . import account_move
 from . import mail_mail
+from . import project_project
+from . import project_milestone
+from . import project_task

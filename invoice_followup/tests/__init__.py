@@ -4,3 +4,5 @@ from . import test_cadence_cron
 from . import test_cadence_faults
 from . import test_cadence_security
 from . import test_cadence_ui
+from . import test_milestone
+from . import test_milestone_security
