@@ -132,7 +132,16 @@ class ProjectMilestone(models.Model):
         to_reach = candidates.filtered(
             lambda milestone: counts.get(milestone.id, (0, 0))[0] and not counts[milestone.id][1])
         for milestone in to_reach:
-            milestone.write({'is_reached': True})
+            try:
+                with self.env.cr.savepoint():
+                    milestone.write({'is_reached': True})
+            except UserError as error:
+                # Closing the last task must not fail because of the billing plan: leave the milestone to a person.
+                milestone.invalidate_recordset()
+                milestone._billing_post(self.env._(
+                    "All tasks of milestone “%(milestone)s” are done but it could not be reached automatically: "
+                    "%(error)s", milestone=milestone.name, error=error.args[0]))
+                continue
             milestone.message_post(body=self.env._("Reached automatically: all its tasks are done."))
 
     def _billing_on_reached(self):

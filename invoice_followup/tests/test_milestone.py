@@ -230,6 +230,13 @@ class TestMilestoneInvoicing(MilestoneBillingCommon):
         late.milestone_id = second
         self.assertTrue(second.is_reached, "a done task moved into the milestone completes it")
         self.assertEqual(len(self._invoices(project.milestone_ids)), 2)
+        invalid = self._project(1000.0, [50, 40], milestone_auto_reach=True)
+        task = Task.create({'name': 'Work', 'project_id': invalid.id, 'milestone_id': invalid.milestone_ids[0].id})
+        task.state = '1_done'
+        self.assertEqual(task.state, '1_done', "closing the task is not refused because of the plan")
+        self.assertFalse(invalid.milestone_ids[0].is_reached)
+        self.assertFalse(self._invoices(invalid.milestone_ids))
+        self.assertTrue(any("could not be reached automatically" in body for body in self._messages(invalid)))
         manual = self._project(1000.0, [50, 50])
         task = Task.create({'name': 'Work', 'project_id': manual.id, 'milestone_id': manual.milestone_ids[0].id})
         task.state = '1_done'
