@@ -36,6 +36,7 @@ class ProjectProject(models.Model):
         'product.product',
         string="Invoiced Product",
         check_company=True,
+        domain=[('sale_ok', '=', True)],
         groups=BILLING_GROUP,
         help="Product of the milestone invoice lines (its income account and taxes apply).",
     )

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .test_milestone import MilestoneBillingCommon
 
@@ -89,3 +89,20 @@ class TestMilestoneSecurity(MilestoneBillingCommon):
         project = self._project(1000.0, [100])
         with self._assert_refused(UserError, "company inconsistencies"):
             project.billing_product_id = product_c
+
+    def test_project_form_per_user(self):
+        project = self._project(1000.0, [50, 50])
+        with Form(project.with_user(self.billing_user)) as form:
+            form.billing_amount = 3000.0
+            form.billing_auto_post = True
+            form.billing_auto_send = True
+            form.milestone_auto_reach = True
+        self.assertEqual(project.billing_amount, 3000.0)
+        self.assertEqual(project.milestone_ids.mapped('invoice_amount'), [1500.0, 1500.0])
+        with Form(project.with_user(self.project_user)) as form:  # no billing fields for them, and no error
+            self.assertNotIn('billing_amount', form._view['fields'])
+            form.name = 'Renamed by the project manager'
+        arch = self.env['project.milestone'].with_user(self.project_user).get_views([(False, 'list')])
+        self.assertNotIn('invoice_percentage', arch['models']['project.milestone']['fields'])
+        arch = self.env['project.milestone'].with_user(self.billing_user).get_views([(False, 'list')])
+        self.assertIn('invoice_id', arch['models']['project.milestone']['fields'])
