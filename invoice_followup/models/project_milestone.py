@@ -217,7 +217,17 @@ class ProjectMilestone(models.Model):
         self.ensure_one()
         project = self.project_id.sudo()
         company = project.company_id or project.billing_partner_id.company_id or self.env.company
+        currency = project.billing_currency_id
         amount = project._billing_share_amounts()[self.id]
+        if currency.compare_amounts(amount, 0.0) < 0:
+            raise UserError(self.env._(
+                "Milestone “%(milestone)s” cannot be invoiced: the invoices of project “%(project)s” already exceed "
+                "its contract amount of %(amount)s.", milestone=self.name, project=project.display_name,
+                amount=currency.format(project.billing_amount)))
+        if currency.is_zero(amount):
+            self._billing_post(self.env._(
+                "Milestone “%(milestone)s” reached: nothing left to invoice on the contract.", milestone=self.name))
+            return self.env['account.move']
         line_vals = {
             'product_id': project.billing_product_id.id,
             'name': self.env._(

@@ -178,8 +178,9 @@ class ProjectProject(models.Model):
                 "settings.", project=self.display_name))
 
     def _billing_share_amounts(self):
-        """Amount of each share, rounded to the currency; the last share takes the remainder so that the
-        shares add up to the contract amount to the cent.
+        """Amount of each share, rounded to the currency. A share already invoiced counts for its invoice; the
+        last share not invoiced yet (in plan order) takes the remainder, so that the shares add up to the
+        contract amount to the cent, even when the amount changed after the first invoices.
 
         :return: {milestone id: amount}
         """
@@ -187,11 +188,16 @@ class ProjectProject(models.Model):
         project = self.sudo()
         currency = project.billing_currency_id or project.company_id.currency_id or self.env.company.currency_id
         milestones = self._billing_milestones()
-        amounts = {}
-        for milestone in milestones[:-1]:
+        amounts = {
+            milestone.id: milestone.invoice_id.amount_untaxed
+            for milestone in milestones
+            if milestone.invoice_id.state in ('draft', 'posted') and milestone.invoice_id.currency_id == currency
+        }
+        to_invoice = milestones.filtered(lambda milestone: milestone.id not in amounts)
+        for milestone in to_invoice[:-1]:
             amounts[milestone.id] = currency.round(project.billing_amount * milestone.invoice_percentage / 100.0)
-        if milestones:
-            amounts[milestones[-1].id] = currency.round(project.billing_amount - sum(amounts.values()))
+        if to_invoice:
+            amounts[to_invoice[-1].id] = currency.round(project.billing_amount - sum(amounts.values()))
         return amounts
 
     def _billing_schedule_review(self, milestone, invoice):

@@ -99,6 +99,26 @@ class TestMilestonePlan(MilestoneBillingCommon):
         self.assertEqual(last.invoice_id.amount_untaxed, 3.4)
         self.assertEqual(sum(self._reach_all(project).mapped('amount_untaxed')), 10.0)
 
+    def test_amount_changed_midway_the_rest_is_adjusted(self):
+        project = self._project(1000.0, [50, 50])
+        first, second = project.milestone_ids.sorted('sequence')
+        first.is_reached = True
+        project.billing_amount = 1200.01  # a change order after the first invoice
+        self.assertEqual(first.invoice_amount, 500.0, "an invoiced share keeps its invoice's amount")
+        self.assertEqual(second.invoice_amount, 700.01)
+        second.is_reached = True
+        self.assertEqual(second.invoice_id.amount_untaxed, 700.01)
+        self.assertEqual(project.billing_invoiced_amount, 1200.01)
+        self.assertEqual(project.billing_remaining_amount, 0.0)
+        second.is_reached = False  # its draft is cancelled
+        project.billing_amount = 400.0
+        with self._assert_refused(UserError, "already exceed its contract amount of"):
+            second.is_reached = True
+        project.billing_amount = 500.0
+        second.is_reached = True
+        self.assertFalse(second.invoice_id, "nothing left to invoice")
+        self.assertTrue(any("nothing left to invoice on the contract" in body for body in self._messages(second)))
+
     def test_wizard_presets(self):
         project = self._project(100.0, [100])
         Plan = self.env['project.milestone.billing.plan']
