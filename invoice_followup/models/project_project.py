@@ -10,6 +10,9 @@ BILLING_GROUP = 'account.group_account_invoice'
 class ProjectProject(models.Model):
     _inherit = 'project.project'
 
+    def _default_billing_currency_id(self):
+        return self.env.company.currency_id
+
     billing_partner_id = fields.Many2one(
         'res.partner',
         string="Billing Customer",
@@ -77,9 +80,6 @@ class ProjectProject(models.Model):
         groups=BILLING_GROUP,
         export_string_translation=False,
     )
-
-    def _default_billing_currency_id(self):
-        return self.env.company.currency_id
 
     @api.depends('billing_invoice_ids.state', 'billing_invoice_ids.amount_untaxed', 'billing_amount')
     def _compute_billing_amounts(self):

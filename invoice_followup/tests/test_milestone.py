@@ -119,6 +119,16 @@ class TestMilestonePlan(MilestoneBillingCommon):
         self.assertFalse(second.invoice_id, "nothing left to invoice")
         self.assertTrue(any("nothing left to invoice on the contract" in body for body in self._messages(second)))
 
+    def test_contract_in_another_currency(self):
+        currency = self.setup_other_currency('EUR', rates=[('2025-01-01', 2.0)])
+        project = self._project(100.01, [50, 50], billing_currency_id=currency.id)
+        project.milestone_ids.sorted('sequence')[0].is_reached = True
+        invoice = project.milestone_ids.sorted('sequence')[0].invoice_id
+        self.assertEqual(invoice.currency_id, currency)
+        self.assertEqual(invoice.amount_untaxed, 50.01)
+        self.assertEqual(project.billing_invoiced_amount, 50.01, "billed in the contract's currency")
+        self.assertEqual(project.billing_remaining_amount, 50.0)
+
     def test_wizard_presets(self):
         project = self._project(100.0, [100])
         Plan = self.env['project.milestone.billing.plan']
