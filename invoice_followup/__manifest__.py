@@ -9,7 +9,7 @@
     'website': 'https://github.com/invoice-followup/invoice_followup',
     'license': 'LGPL-3',
     'development_status': 'Beta',
-    'depends': ['account', 'account_payment', 'mail', 'portal', 'resource'],
+    'depends': ['account', 'account_payment', 'mail', 'portal', 'resource', 'project', 'sale_project'],
     'data': [
         'security/ir.model.access.csv',
         'security/invoice_followup_security.xml',
@@ -27,13 +27,17 @@
         'views/res_partner_views.xml',
         'views/res_config_settings_views.xml',
         'views/invoice_followup_recurring_views.xml',
+        'views/project_project_views.xml',
+        'views/project_milestone_views.xml',
         'wizard/invoice_followup_preview_views.xml',
         'wizard/account_move_followup_pause_views.xml',
+        'wizard/project_milestone_billing_plan_views.xml',
         'views/invoice_followup_menus.xml',
     ],
     'demo': [
         'demo/invoice_followup_demo.xml',
         'demo/invoice_followup_recurring_demo.xml',
+        'demo/invoice_followup_milestone_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

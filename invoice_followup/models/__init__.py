@@ -12,3 +12,6 @@ from . import mail_mail
 from . import mail_thread
 from . import invoice_followup_recurring
 from . import invoice_followup_recurring_line
+from . import project_project
+from . import project_milestone
+from . import project_task

@@ -1164,3 +1164,28 @@ class AccountMove(models.Model):
             'res_id': self.recurring_id.id,
             'view_mode': 'form',
         }
+
+    # -------------------------------------------------------------------------
+    # MILESTONES
+    # -------------------------------------------------------------------------
+
+    milestone_id = fields.Many2one(
+        'project.milestone',
+        string="Project Milestone",
+        readonly=True,
+        copy=False,
+        ondelete='restrict',
+        help="Milestone whose reaching created this invoice.",
+    )
+    milestone_project_id = fields.Many2one(
+        related='milestone_id.project_id',
+        string="Milestone Project",
+        store=True,
+        index='btree_not_null',
+    )
+
+    # At most one live invoice per milestone, whatever two transactions do at the same time.
+    _unique_milestone_invoice = models.UniqueIndex(
+        "(milestone_id) WHERE milestone_id IS NOT NULL AND state != 'cancel'",
+        "A milestone already has an invoice: cancel it before invoicing the milestone again.",
+    )

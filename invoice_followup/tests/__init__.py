@@ -10,3 +10,5 @@ from . import test_case_tour
 from . import test_recurring
 from . import test_recurring_cron
 from . import test_cadence_queries
+from . import test_milestone
+from . import test_milestone_security
