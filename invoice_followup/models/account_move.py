@@ -715,7 +715,8 @@ class AccountMove(models.Model):
                 pending = case.plan_line_ids.filtered(lambda line: not line.is_checked)
                 if pending:
                     dates.append(min(pending.mapped('date')) + timedelta(days=1))
-        if self._followup_pausing_cases().filtered(lambda case: case.reason in ('dispute', 'high_value', 'bounce')):
+        waiting_for_a_person = ('dispute', 'high_value', 'bounce', 'milestone_unreached')
+        if self._followup_pausing_cases().filtered(lambda case: case.reason in waiting_for_a_person):
             return False
         return min(dates) if dates else False
 

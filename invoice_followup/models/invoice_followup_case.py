@@ -16,9 +16,10 @@ CASE_REASONS = [
     ('failure', "Sending failed"),
     ('broken_promise', "Broken promise"),
     ('partial_payments', "Repeated partial payments"),
+    ('milestone_unreached', "Milestone no longer reached"),
 ]
 # While such a case is open, the cadence of its invoices is paused.
-PAUSING_REASONS = ('dispute', 'promise', 'payment_plan', 'high_value', 'bounce')
+PAUSING_REASONS = ('dispute', 'promise', 'payment_plan', 'high_value', 'bounce', 'milestone_unreached')
 
 
 class InvoiceFollowupCase(models.Model):
@@ -134,6 +135,8 @@ class InvoiceFollowupCase(models.Model):
             'high_value': self.env._("A person takes this step: call the customer before any firm reminder."),
             'failure': self.env._("Read the error on the invoice, fix its cause and resume the reminders."),
             'broken_promise': self.env._("The promised date passed without payment: call the customer."),
+            'milestone_unreached': self.env._(
+                "The milestone is no longer reached: confirm the invoice or issue a credit note, then resolve."),
             'partial_payments': self.env._("The customer keeps paying part of the amount: agree on a plan."),
         }
 

@@ -170,6 +170,10 @@ class ProjectMilestone(models.Model):
                     milestone=milestone.name, invoice=invoice.display_name))
             else:
                 milestone.project_id._billing_schedule_review(milestone, invoice)
+                self.env['invoice.followup.case']._followup_open(invoice, 'milestone_unreached', body=self.env._(
+                    "Milestone “%(milestone)s” of project %(project)s is no longer reached, but invoice %(invoice)s "
+                    "is posted.", milestone=milestone.name, project=milestone.project_id.display_name,
+                    invoice=invoice.display_name))
                 milestone._billing_post(self.env._(
                     "Milestone “%(milestone)s” is no longer reached but its invoice %(invoice)s is posted: nothing "
                     "was reversed, an activity asks the project manager to decide.",

@@ -311,6 +311,9 @@ class TestMilestoneInvoicing(MilestoneBillingCommon):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.activity_type_id, self.env.ref('mail.mail_activity_data_todo'))
         self.assertIn("Share 1", activity.summary)
+        case = posted.followup_case_ids
+        self.assertEqual(case.reason, 'milestone_unreached', "the collections board asks a person too")
+        self.assertEqual(posted.followup_state, 'paused', "no reminder for an invoice that may not be owed")
         milestone.is_reached = True
         self.assertEqual(self._invoices(milestone), posted, "reached again: still the one invoice")
         milestone.is_reached = False
