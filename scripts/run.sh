@@ -26,5 +26,6 @@ fi
 
 log "Odoo is starting on http://localhost:$HTTP_PORT — log in as admin / admin (database $DB_DEMO)"
 log "e-mails sent by Odoo are written to $MAILDIR"
-exec "$ROOT/scripts/odoo.sh" -d "$DB_DEMO" --db-filter="^$DB_DEMO\$" --http-port="$HTTP_PORT" "${SMTP_ARGS[@]}" \
+exec "$ROOT/scripts/odoo.sh" -d "$DB_DEMO" --db-filter="^$DB_DEMO\$" --http-interface=127.0.0.1 --http-port="$HTTP_PORT" \
+    "${SMTP_ARGS[@]}" \
     "$@"
