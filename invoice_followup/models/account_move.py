@@ -308,10 +308,9 @@ class AccountMove(models.Model):
         moves = self.sudo().search(
             Domain(domain) & Domain('move_type', '=', 'out_invoice') & Domain('followup_policy_manual', '=', False)
             & Domain('state', 'in', ('draft', 'posted')) & Domain('payment_state', 'in', ('not_paid', 'partial')))
-        for move in moves:
-            policy = move._followup_default_policy()
-            if move.followup_policy_id != policy:
-                move.with_context(invoice_followup_propagate=True).followup_policy_id = policy
+        for policy, group in moves.grouped(lambda move: move._followup_default_policy()).items():
+            group.filtered(lambda move, policy=policy: move.followup_policy_id != policy).with_context(
+                invoice_followup_propagate=True).followup_policy_id = policy
 
     def _followup_min_amount(self):
         self.ensure_one()
