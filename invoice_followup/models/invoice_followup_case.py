@@ -243,13 +243,19 @@ class InvoiceFollowupCase(models.Model):
             'partner_id': partner.id,
             'reason': reason,
             'move_ids': [Command.set(moves.ids)],
-            'user_id': (moves[:1].invoice_user_id or self.env['res.users']).id,
+            'user_id': self._followup_default_assignee(moves).id,
             'priority': '2' if reason in ('dispute', 'broken_promise', 'high_value') else '1',
             **values,
         })
         if body:
             case.message_post(body=body)
         return case
+
+    @api.model
+    def _followup_default_assignee(self, moves):
+        """The invoice's salesperson, unless it is a bot or a portal user (invoices created by scripts)."""
+        user = moves[:1].invoice_user_id
+        return user if user and not user._is_superuser() and not user.share else self.env['res.users']
 
     @api.model
     def _followup_resolve(self, moves, reasons, body=None):
