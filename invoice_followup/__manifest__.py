@@ -25,8 +25,10 @@
         'views/account_move_views.xml',
         'views/res_partner_views.xml',
         'views/res_config_settings_views.xml',
+        'views/invoice_followup_report_views.xml',
         'wizard/invoice_followup_preview_views.xml',
         'wizard/account_move_followup_pause_views.xml',
+        'wizard/invoice_followup_dashboard_views.xml',
         'views/invoice_followup_menus.xml',
     ],
     'demo': [

@@ -10,3 +10,4 @@ from . import res_config_settings
 from . import account_move
 from . import mail_mail
 from . import mail_thread
+from . import invoice_followup_report

@@ -44,6 +44,8 @@ class InvoiceFollowupCase(models.Model):
         default=lambda self: self._default_stage_id(), group_expand='_read_group_expand_stage_ids',
         ondelete='restrict')
     is_open = fields.Boolean(compute='_compute_is_open', store=True, index=True)
+    resolved_date = fields.Date(
+        compute='_compute_resolved_date', store=True, copy=False, help="When the case reached a resolved stage.")
     user_id = fields.Many2one(
         'res.users', string="Assigned To", tracking=True, domain="[('share', '=', False)]",
         default=lambda self: self._default_user_id())
@@ -83,6 +85,14 @@ class InvoiceFollowupCase(models.Model):
     def _compute_is_open(self):
         for case in self:
             case.is_open = not case.stage_id.is_resolved
+
+    @api.depends('is_open')
+    def _compute_resolved_date(self):
+        for case in self:
+            if case.is_open:
+                case.resolved_date = False
+            elif not case.resolved_date:
+                case.resolved_date = fields.Date.context_today(case)
 
     @api.depends('move_ids.currency_id', 'company_id')
     def _compute_currency_id(self):

@@ -7,3 +7,5 @@ from . import test_cadence_ui
 from . import test_cases
 from . import test_respond_portal
 from . import test_case_tour
+from . import test_collections_metrics
+from . import test_collections_report

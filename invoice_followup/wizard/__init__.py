@@ -1,3 +1,4 @@
 from . import invoice_followup_preview
 from . import invoice_followup_preview_line
 from . import account_move_followup_pause
+from . import invoice_followup_dashboard
