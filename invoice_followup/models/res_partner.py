@@ -61,19 +61,12 @@ class ResPartner(models.Model):
 
     @api.depends_context('company', 'allowed_company_ids')
     def _compute_followup_payment_behaviour(self):
-        since = fields.Date.context_today(self) - relativedelta(months=12)
-        stats = {
-            partner: (days_late, days_to_pay)
-            for partner, days_late, days_to_pay in self.env['invoice.followup.report']._read_group(
-                [('partner_id', 'in', self.commercial_partner_id.ids), ('invoice_date', '>=', since),
-                 ('is_due', '=', True), ('company_id', 'in', self.env.companies.ids)],
-                ['partner_id'], ['days_late:avg', 'days_to_pay:avg'])
-        }
+        stats = self._followup_payment_behaviour(self.env.companies)
         for partner in self:
             days_late, days_to_pay = stats.get(partner.commercial_partner_id, (0.0, 0.0))
-            partner.followup_avg_days_late = days_late or 0.0
-            partner.followup_avg_days_to_pay = days_to_pay or 0.0
-            partner.followup_pays_late = (days_late or 0.0) > PAYS_LATE_DAYS
+            partner.followup_avg_days_late = days_late
+            partner.followup_avg_days_to_pay = days_to_pay
+            partner.followup_pays_late = days_late > PAYS_LATE_DAYS
 
     @api.depends_context('invoice_followup_move_ids')
     def _compute_followup_reminder_move_ids(self):
@@ -107,6 +100,21 @@ class ResPartner(models.Model):
                 Domain('commercial_partner_id', 'in', self.commercial_partner_id.ids)
                 & Domain('company_id', '=', self.env.company.id))
         return res
+
+    def _followup_payment_behaviour(self, companies):
+        """Average days late and days to pay of these customers in ``companies``, over their invoices of the last
+        12 months that are paid or past due (one grouped read of the collections analysis).
+
+        :return: {commercial partner: (average days late, average days to pay)}
+        """
+        since = fields.Date.context_today(self) - relativedelta(months=12)
+        return {
+            partner: (days_late or 0.0, days_to_pay or 0.0)
+            for partner, days_late, days_to_pay in self.env['invoice.followup.report']._read_group(
+                [('partner_id', 'in', self.commercial_partner_id.ids), ('invoice_date', '>=', since),
+                 ('is_due', '=', True), ('company_id', 'in', companies.ids)],
+                ['partner_id'], ['days_late:avg', 'days_to_pay:avg'])
+        }
 
     def _followup_on_email_changed(self):
         """A new address: stop treating the customer as bounced or unreachable, and resume their reminders."""

@@ -149,3 +149,26 @@ class TestCollectionsReport(InvoiceFollowupCommon):
             self.company, self._d('2026-02-01'), self._d('2026-02-28'))
         self.assertEqual((stats['dispute_opened'], stats['dispute_resolved'], stats['dispute_avg_days']),
                          (1, 1, 10.0))
+
+    def test_board_flags_customers_who_pay_late_and_the_cron_refreshes_it(self):
+        late = self._followup_invoice(100.0, self._days_ago(100), self._days_ago(70))
+        self._register_payment(late, payment_date=self._days_ago(50))
+        open_invoice = self._followup_invoice(100.0, self._days_ago(20), self.today + timedelta(days=10))
+        case = self.env['invoice.followup.case']._followup_open(open_invoice, 'dispute')
+        other = self.env['invoice.followup.case']._followup_open(
+            self._followup_invoice(100.0, self._days_ago(20), self.today + timedelta(days=10),
+                                   partner=self.partner_b), 'dispute')
+        self.assertRecordValues(case | other, [
+            {'partner_pays_late': True, 'partner_avg_days_late': 20.0},
+            {'partner_pays_late': False, 'partner_avg_days_late': 0.0},
+        ])
+        self.assertEqual(self.env['invoice.followup.case'].search(
+            [('id', 'in', (case | other).ids), ('partner_pays_late', '=', True)]), case)
+        for _i in range(3):
+            invoice = self._followup_invoice(100.0, self._days_ago(40), self._days_ago(10))
+            self._register_payment(invoice, payment_date=self._days_ago(12))
+        self.assertTrue(case.partner_pays_late, "stored: it changes with the daily refresh")
+        with self.enter_registry_test_mode():
+            self.env.ref('invoice_followup.ir_cron_refresh_payment_behaviour').method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertRecordValues(case, [{'partner_pays_late': False, 'partner_avg_days_late': 5.0}])
