@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo.exceptions import AccessError
 from odoo.fields import Command
@@ -172,3 +172,25 @@ class TestCollectionsReport(InvoiceFollowupCommon):
             self.env.ref('invoice_followup.ir_cron_refresh_payment_behaviour').method_direct_trigger()
         self.env.invalidate_all()
         self.assertRecordValues(case, [{'partner_pays_late': False, 'partner_avg_days_late': 5.0}])
+
+    def test_promises_kept_and_open_cases(self):
+        Case = self.env['invoice.followup.case']
+        with self._at('2026-02-01'):
+            kept = Case._followup_open(self._followup_invoice(), 'promise', promise_date='2026-02-10')
+            kept.action_resolve()
+            broken = Case._followup_open(self._followup_invoice(), 'promise', promise_date='2026-02-20')
+            broken.action_resolve()
+            broken_case = Case._followup_open(broken.move_ids, 'broken_promise', promise_date='2026-02-20')
+            pending = Case._followup_open(self._followup_invoice(), 'promise', promise_date='2026-02-25')
+            later = Case._followup_open(
+                self._followup_invoice(partner=self.partner_b), 'promise', promise_date='2026-03-05')
+            later.action_resolve()
+            self.env.flush_all()
+        stats = self.env['invoice.followup.dashboard']._case_stats(
+            self.company, self._d('2026-02-01'), self._d('2026-02-28'))
+        self.assertEqual((stats['promises'], stats['broken_promises']), (2, 1),
+                         "closed promises of February: one kept, one broken; the open one is not decided yet")
+        self.assertEqual(stats['promise_kept_rate'], 50.0)
+        self.assertEqual(stats['open_count'], 2, "the broken promise and the pending promise")
+        self.assertEqual(stats['open_avg_age'], (date.today() - self._d('2026-02-01')).days)
+        self.assertEqual((pending | broken_case).mapped('is_open'), [True, True])
