@@ -13,7 +13,7 @@ ORM, then each of the N invoices is a copy, made by ``INSERT ... SELECT generate
 matched to a real payment line through an ``account_partial_reconcile`` row and 40 % get one or two reminder logs.
 Those rows carry exactly what the report reads, but they are not balanced journal entries: the ledger figures
 (DSO, CEI) of this database are meaningless; only the timings are. The ORM would take hours for 100,000 invoices
-on our 2-core machine; this takes about a minute.
+on our 2-core machine; this takes about 20 seconds.
 
 The script prints the generation time and, for each grouped read the pivot and graph views do, the best of five
 runs (warm cache), then commits (run it again to measure without regenerating: set BENCH_INVOICES=0).
