@@ -15,3 +15,4 @@ from . import invoice_followup_recurring_line
 from . import project_project
 from . import project_milestone
 from . import project_task
+from . import invoice_followup_report

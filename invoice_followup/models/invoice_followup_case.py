@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
+from .res_partner import PAYS_LATE_DAYS
+
 CASE_REASONS = [
     ('dispute', "Dispute"),
     ('promise', "Promise to pay"),
@@ -45,6 +47,8 @@ class InvoiceFollowupCase(models.Model):
         default=lambda self: self._default_stage_id(), group_expand='_read_group_expand_stage_ids',
         ondelete='restrict')
     is_open = fields.Boolean(compute='_compute_is_open', store=True, index=True)
+    resolved_date = fields.Date(
+        compute='_compute_resolved_date', store=True, copy=False, help="When the case reached a resolved stage.")
     user_id = fields.Many2one(
         'res.users', string="Assigned To", tracking=True, domain="[('share', '=', False)]",
         default=lambda self: self._default_user_id())
@@ -62,6 +66,11 @@ class InvoiceFollowupCase(models.Model):
     plan_state = fields.Selection(
         [('proposed', "Proposed"), ('approved', "Approved"), ('refused', "Refused")], tracking=True)
     color = fields.Integer(compute='_compute_color')
+    partner_avg_days_late = fields.Float(
+        string="Customer Days Late", compute='_compute_partner_payment_behaviour', store=True, aggregator='avg',
+        help="How late the customer paid on average over the last 12 months (refreshed daily).")
+    partner_pays_late = fields.Boolean(
+        string="Usually Pays Late", compute='_compute_partner_payment_behaviour', store=True)
 
     _one_open_case_per_reason = models.UniqueIndex(
         "(company_id, partner_id, reason) WHERE is_open",
@@ -84,6 +93,23 @@ class InvoiceFollowupCase(models.Model):
     def _compute_is_open(self):
         for case in self:
             case.is_open = not case.stage_id.is_resolved
+
+    @api.depends('is_open')
+    def _compute_resolved_date(self):
+        for case in self:
+            if case.is_open:
+                case.resolved_date = False
+            elif not case.resolved_date:
+                case.resolved_date = fields.Date.context_today(case)
+
+    @api.depends('partner_id', 'company_id')
+    def _compute_partner_payment_behaviour(self):
+        for company, cases in self.grouped('company_id').items():
+            stats = cases.partner_id.sudo()._followup_payment_behaviour(company)
+            for case in cases:
+                days_late = stats.get(case.partner_id.commercial_partner_id, (0.0, 0.0))[0]
+                case.partner_avg_days_late = days_late
+                case.partner_pays_late = days_late > PAYS_LATE_DAYS
 
     @api.depends('move_ids.currency_id', 'company_id')
     def _compute_currency_id(self):
@@ -286,3 +312,22 @@ class InvoiceFollowupCase(models.Model):
 
     def _followup_pauses(self):
         return self.filtered(lambda case: case.is_open and case.reason in PAUSING_REASONS)
+
+    # -------------------------------------------------------------------------
+    # CRON
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_refresh_payment_behaviour(self, batch_size=500):
+        """Refresh the customer's payment behaviour on open cases (the board sorts and flags late payers), in
+        batches committed one by one; a case locked by someone else waits for the next run."""
+        cron = self.env['ir.cron']
+        cases = self.search([('is_open', '=', True)], order='id')
+        fields_to_compute = [self._fields['partner_avg_days_late'], self._fields['partner_pays_late']]
+        for start in range(0, len(cases), batch_size):
+            batch = cases[start:start + batch_size].try_lock_for_update()
+            for field in fields_to_compute:
+                self.env.add_to_compute(field, batch)
+            batch.flush_recordset()
+            if not cron._commit_progress(len(batch), remaining=max(len(cases) - start - batch_size, 0)):
+                break

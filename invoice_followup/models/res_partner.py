@@ -1,6 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.fields import Domain
+
+PAYS_LATE_DAYS = 7
 
 
 class ResPartner(models.Model):
@@ -26,6 +30,19 @@ class ResPartner(models.Model):
     )
     followup_log_count = fields.Integer(compute='_compute_followup_log_count', export_string_translation=False)
     followup_case_count = fields.Integer(compute='_compute_followup_case_count', export_string_translation=False)
+    followup_avg_days_late = fields.Float(
+        string="Average Days Late", compute='_compute_followup_payment_behaviour',
+        groups='account.group_account_invoice,account.group_account_readonly',
+        help="Over the invoices of the last 12 months paid or past due: days paid after the due date (0 when on "
+        "time), or days late so far when still unpaid.")
+    followup_avg_days_to_pay = fields.Float(
+        string="Average Days to Pay", compute='_compute_followup_payment_behaviour',
+        groups='account.group_account_invoice,account.group_account_readonly',
+        help="Days from the invoice date to the payment, over the invoices of the last 12 months paid.")
+    followup_pays_late = fields.Boolean(
+        string="Usually Pays Late", compute='_compute_followup_payment_behaviour',
+        groups='account.group_account_invoice,account.group_account_readonly',
+        help="Pays more than a week late on average over the last 12 months.")
     followup_reminder_move_ids = fields.Many2many(
         'account.move',
         compute='_compute_followup_reminder_move_ids',
@@ -41,6 +58,15 @@ class ResPartner(models.Model):
         ))
         for partner in self:
             partner.followup_log_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends_context('company', 'allowed_company_ids')
+    def _compute_followup_payment_behaviour(self):
+        stats = self._followup_payment_behaviour(self.env.companies)
+        for partner in self:
+            days_late, days_to_pay = stats.get(partner.commercial_partner_id, (0.0, 0.0))
+            partner.followup_avg_days_late = days_late
+            partner.followup_avg_days_to_pay = days_to_pay
+            partner.followup_pays_late = days_late > PAYS_LATE_DAYS
 
     @api.depends_context('invoice_followup_move_ids')
     def _compute_followup_reminder_move_ids(self):
@@ -74,6 +100,21 @@ class ResPartner(models.Model):
                 Domain('commercial_partner_id', 'in', self.commercial_partner_id.ids)
                 & Domain('company_id', '=', self.env.company.id))
         return res
+
+    def _followup_payment_behaviour(self, companies):
+        """Average days late and days to pay of these customers in ``companies``, over their invoices of the last
+        12 months that are paid or past due (one grouped read of the collections analysis).
+
+        :return: {commercial partner: (average days late, average days to pay)}
+        """
+        since = fields.Date.context_today(self) - relativedelta(months=12)
+        return {
+            partner: (days_late or 0.0, days_to_pay or 0.0)
+            for partner, days_late, days_to_pay in self.env['invoice.followup.report']._read_group(
+                [('partner_id', 'in', self.commercial_partner_id.ids), ('invoice_date', '>=', since),
+                 ('is_due', '=', True), ('company_id', 'in', companies.ids)],
+                ['partner_id'], ['days_late:avg', 'days_to_pay:avg'])
+        }
 
     def _followup_on_email_changed(self):
         """A new address: stop treating the customer as bounced or unreachable, and resume their reminders."""

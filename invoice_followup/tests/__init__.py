@@ -12,3 +12,5 @@ from . import test_recurring_cron
 from . import test_cadence_queries
 from . import test_milestone
 from . import test_milestone_security
+from . import test_collections_metrics
+from . import test_collections_report
