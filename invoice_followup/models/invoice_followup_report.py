@@ -84,9 +84,11 @@ class InvoiceFollowupReport(models.Model):
 
     @api.model
     def _select_work_date(self):
-        """Extension point for the billing lag: an SQL expression over ``m`` (account_move) giving the date the
-        invoiced work was completed (e.g. the milestone reached, the start of a recurring period). NULL here."""
-        return SQL("NULL::date")
+        """The date the invoiced work was completed, as an SQL expression over ``m`` (account_move): the day its
+        project milestone was reached, or the start of its recurring period. Override to add other sources."""
+        return SQL(
+            "COALESCE((SELECT ms.reached_date FROM project_milestone ms WHERE ms.id = m.milestone_id),"
+            " m.recurring_period_start)")
 
     @api.model
     def _query(self):

@@ -194,3 +194,18 @@ class TestCollectionsReport(InvoiceFollowupCommon):
         self.assertEqual(stats['open_count'], 2, "the broken promise and the pending promise")
         self.assertEqual(stats['open_avg_age'], (date.today() - self._d('2026-02-01')).days)
         self.assertEqual((pending | broken_case).mapped('is_open'), [True, True])
+
+    def test_billing_lag_of_recurring_and_milestone_invoices(self):
+        recurring = self._followup_invoice(invoice_date=self._days_ago(2), due=self._days_ago(-28))
+        recurring.recurring_period_start = self._days_ago(5)
+        project = self.env['project.project'].sudo().create({'name': 'Lag project', 'allow_milestones': True})
+        milestone = self.env['project.milestone'].sudo().create({'name': 'Delivered', 'project_id': project.id})
+        milestone.write({'is_reached': True})
+        milestone.reached_date = self._days_ago(10)
+        by_milestone = self._followup_invoice(invoice_date=self._days_ago(6), due=self._days_ago(-24))
+        by_milestone.milestone_id = milestone
+        plain = self._followup_invoice(invoice_date=self._days_ago(6), due=self._days_ago(-24))
+        self.env.flush_all()
+        self.assertEqual((self._row(recurring).work_date, self._row(recurring).billing_lag), (self._days_ago(5), 3))
+        self.assertEqual(self._row(by_milestone).billing_lag, 4, "milestone reached → invoice issued")
+        self.assertFalse(self._row(plain).work_date)
