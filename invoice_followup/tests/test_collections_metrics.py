@@ -72,6 +72,15 @@ class TestCollectionsMetrics(InvoiceFollowupCommon):
         self.assertEqual(self.Dashboard._compute_dso(self.company, self._d('2025-01-01'), self._d('2025-01-31')),
                          0.0, "no sales: no DSO rather than a division by zero")
 
+    def test_dso_trend_by_month(self):
+        trend = self.Dashboard._monthly_dso(self.company, self.date_to, months=3)
+        self.assertEqual([start for start, _dso in trend],
+                         [self._d('2026-01-01'), self._d('2026-02-01'), self._d('2026-03-01')])
+        self.assertAlmostEqual(trend[-1][1], 7600 / 5000 * 31, msg="March: 7600 owed on 31 March, 5000 sold")
+        dashboard = self.Dashboard.create({'date_from': self.date_from, 'date_to': self.date_to})
+        self.assertIn('March 2026', dashboard.dso_trend_html)
+        self.assertIn(f"{7600 / 5000 * 31:.1f}", dashboard.dso_trend_html)
+
     def test_dso_countback(self):
         # 7600 owed at 31 March; March sold 5000 (31 days), leaves 2600; February sold 3500: 2600/3500 × 28.
         self.assertAlmostEqual(self.Dashboard._compute_dso_countback(self.company, self.date_to),

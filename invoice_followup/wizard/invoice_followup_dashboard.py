@@ -2,10 +2,12 @@
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_date
 
 from ..models.invoice_followup_report import AGING_BUCKETS
 
@@ -72,6 +74,8 @@ class InvoiceFollowupDashboard(models.TransientModel):
     prev_reminder_conversion_rate = fields.Float(
         string="Previous Paid Soon After a Reminder (%)", compute='_compute_metrics')
 
+    dso_trend_html = fields.Html(
+        string="DSO by Month", compute='_compute_dso_trend', sanitize=False, export_string_translation=False)
     aging_current = fields.Monetary(string="Not Due", compute='_compute_aging')
     aging_1_30 = fields.Monetary(string="1-30 Days", compute='_compute_aging')
     aging_31_60 = fields.Monetary(string="31-60 Days", compute='_compute_aging')
@@ -126,6 +130,21 @@ class InvoiceFollowupDashboard(models.TransientModel):
                 values = self._period_metrics(dashboard.company_id, start, end, dashboard.reminder_days)
                 for name in PERIOD_METRICS:
                     dashboard[f'{prefix}{name}'] = values[name]
+
+    @api.depends('company_id', 'date_to')
+    def _compute_dso_trend(self):
+        for dashboard in self:
+            if not (dashboard.company_id and dashboard.date_to):
+                dashboard.dso_trend_html = False
+                continue
+            rows = Markup().join(
+                Markup('<tr><td>%s</td><td class="text-end">%s</td></tr>') % (
+                    format_date(self.env, start, date_format='MMMM y'), f"{dso:.1f}")
+                for start, dso in self._monthly_dso(dashboard.company_id, dashboard.date_to))
+            dashboard.dso_trend_html = Markup(
+                '<table class="table table-sm o_invoice_followup_dso_trend"><thead><tr><th>%s</th>'
+                '<th class="text-end">%s</th></tr></thead><tbody>%s</tbody></table>') % (
+                self.env._("Month"), self.env._("DSO (days)"), rows)
 
     @api.depends('company_id')
     def _compute_aging(self):
@@ -222,6 +241,18 @@ class InvoiceFollowupDashboard(models.TransientModel):
             return 0.0
         days = (date_to - date_from).days + 1
         return self._receivables(company, date_to) / sales * days
+
+    @api.model
+    def _monthly_dso(self, company, date_to, months=6):
+        """The simple DSO of each of the ``months`` calendar months up to ``date_to`` (the last one up to that
+        day), oldest first: the trend shown on the dashboard."""
+        trend = []
+        end = date_to
+        for _month in range(months):
+            start = end.replace(day=1)
+            trend.append((start, self._compute_dso(company, start, end)))
+            end = start - timedelta(days=1)
+        return trend[::-1]
 
     @api.model
     def _compute_dso_countback(self, company, date):
