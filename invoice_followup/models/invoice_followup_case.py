@@ -30,7 +30,8 @@ class InvoiceFollowupCase(models.Model):
     _name = 'invoice.followup.case'
     _description = "Collection Case"
     _inherit = ['mail.thread', 'mail.activity.mixin']
-    _order = 'priority desc, next_action_date, id desc'
+    # Urgent first; among equals, customers who usually pay late come before the others.
+    _order = 'priority desc, partner_pays_late desc, partner_avg_days_late desc, next_action_date, id desc'
     _check_company_auto = True
 
     name = fields.Char(compute='_compute_name', store=True)

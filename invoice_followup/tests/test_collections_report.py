@@ -209,3 +209,12 @@ class TestCollectionsReport(InvoiceFollowupCommon):
         self.assertEqual((self._row(recurring).work_date, self._row(recurring).billing_lag), (self._days_ago(5), 3))
         self.assertEqual(self._row(by_milestone).billing_lag, 4, "milestone reached → invoice issued")
         self.assertFalse(self._row(plain).work_date)
+
+    def test_board_puts_late_payers_first(self):
+        Case = self.env['invoice.followup.case']
+        punctual = Case.create({'partner_id': self.partner_a.id, 'reason': 'max_reminders'})
+        late = Case.create({'partner_id': self.partner_b.id, 'reason': 'max_reminders'})
+        late.write({'partner_pays_late': True, 'partner_avg_days_late': 20.0})
+        (punctual | late).write({'priority': '1'})
+        self.env.flush_all()
+        self.assertEqual(Case.search([('id', 'in', (punctual | late).ids)]).ids, [late.id, punctual.id])
