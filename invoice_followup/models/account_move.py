@@ -14,6 +14,8 @@ from odoo.tools import SQL, config, email_normalize, format_date, hash_sign, pla
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
+from .cron_batch import run_in_batches, run_per_company
+
 _logger = logging.getLogger(__name__)
 
 FOLLOWUP_STATES = [
@@ -976,37 +978,26 @@ class AccountMove(models.Model):
     @api.model
     def _cron_send_reminders(self, batch_size=None):
         """Daily: send every reminder that is due, one invoice per transaction, in batches."""
-        cron = self.env['ir.cron']
         batch_size = batch_size or int(
             self.env['ir.config_parameter'].sudo().get_param('invoice_followup.batch_size', 200)) or 200
         self._followup_close_paid_cases()
         companies = self.env['res.company'].search([('followup_automation', '=', True)])
-        work = [(company, company._followup_today()) for company in companies]
-        remaining = sum(self.search_count(self._followup_due_domain(company, today)) for company, today in work)
-        cron._commit_progress(remaining=remaining)
-        for company, today in work:
-            if not self.with_company(company)._followup_send_batch(company, today, batch_size):
-                break
+        run_per_company(self, companies, self._followup_due_domain,
+                        lambda moves, company, today: moves._followup_send_batch(company, today, batch_size))
         self.env['invoice.followup.log']._followup_trigger_mail_queue()
 
     def _followup_send_batch(self, company, today, batch_size):
         """Process the company's due invoices in batches. Return False when the cron's time budget is spent."""
-        cron = self.env['ir.cron']
         domain = self._followup_due_domain(company, today)
-        last_id = 0
-        while True:
-            # Walk by id so that rows left for later (locked elsewhere) are not picked again in this run.
-            moves = self.search(domain & Domain('id', '>', last_id), order='id', limit=batch_size)
-            if not moves:
-                return True
-            last_id = moves.ids[-1]
+
+        def prepare(moves):
             planned = {move.id: (move.followup_next_step_id, move.followup_cycle_date) for move in moves}
-            pdfs = self._followup_prepare_batch(moves)
-            for move_id in moves.ids:
-                if not self._followup_cron_process_one(self.browse(move_id), domain, today, planned, pdfs):
-                    continue
-                if not cron._commit_progress(1):
-                    return False
+            return planned, self._followup_prepare_batch(moves)
+
+        return run_in_batches(
+            self, domain, batch_size,
+            lambda move, prepared: self._followup_cron_process_one(move, domain, today, *prepared),
+            prepare=prepare)
 
     def _followup_cron_process_one(self, move, domain, today, planned, pdfs):
         """One invoice (with consolidation on: the invoice and the customer's other invoices due today), one

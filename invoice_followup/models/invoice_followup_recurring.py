@@ -10,6 +10,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import format_date
 
+from .cron_batch import run_in_batches, run_per_company
+
 _logger = logging.getLogger(__name__)
 
 INTERVAL_UNITS = [
@@ -442,30 +444,15 @@ class InvoiceFollowupRecurring(models.Model):
     @api.model
     def _cron_generate_recurring(self, batch_size=None):
         """Daily: issue the invoices of every schedule due, one schedule and period per transaction."""
-        cron = self.env['ir.cron']
         batch_size = batch_size or 100
-        work = [(company, company._followup_today()) for company in self.env['res.company'].search([])]
-        remaining = sum(self.search_count(self._due_domain(company, today)) for company, today in work)
-        cron._commit_progress(remaining=remaining)
-        for company, today in work:
-            if not self.with_company(company)._generate_batch(company, today, batch_size):
-                return
+        run_per_company(self, self.env['res.company'].search([]), self._due_domain,
+                        lambda schedules, company, today: schedules._generate_batch(company, today, batch_size))
 
     def _generate_batch(self, company, today, batch_size):
         """Schedules of one company. Return False when the cron's time budget is spent."""
-        cron = self.env['ir.cron']
         domain = self._due_domain(company, today)
-        last_id = 0
-        while True:
-            schedules = self.search(domain & Domain('id', '>', last_id), order='id', limit=batch_size)
-            if not schedules:
-                return True
-            last_id = schedules.ids[-1]
-            for schedule_id in schedules.ids:
-                if not self._generate_one(self.browse(schedule_id), domain, today):
-                    continue  # locked by someone else: left for later
-                if not cron._commit_progress(1):
-                    return False
+        return run_in_batches(self, domain, batch_size,
+                              lambda schedule, _prepared: self._generate_one(schedule, domain, today))
 
     def _generate_one(self, schedule, domain, today):
         """One schedule: issue its due invoices, one period per transaction (lock, re-check, issue, commit), so

@@ -42,6 +42,13 @@ class InvoiceFollowupCommon(AccountTestInvoicingCommon, MailCommon):
         cls.step_before, cls.step_due, cls.step_late_7, cls.step_late_14 = cls.policy.step_ids
         cls.company.followup_policy_id = cls.policy
         cls.cron = cls.env.ref('invoice_followup.ir_cron_send_reminders')
+        cls.term_30_70 = cls.env['account.payment.term'].create({
+            'name': '30% now, 70% in 60 days',
+            'line_ids': [
+                Command.create({'value': 'percent', 'value_amount': 30.0, 'nb_days': 0}),
+                Command.create({'value': 'percent', 'value_amount': 70.0, 'nb_days': 60}),
+            ],
+        })
 
     @classmethod
     def _followup_invoice(cls, amount=1000.0, invoice_date='2026-01-01', due='2026-01-31', partner=None, post=True,

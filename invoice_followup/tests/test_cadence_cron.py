@@ -103,14 +103,8 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertEqual(second.followup_state, 'done')
 
     def test_installment_reminder_then_nothing_once_paid(self):
-        term = self.env['account.payment.term'].create({
-            'name': '30/70',
-            'line_ids': [
-                Command.create({'value': 'percent', 'value_amount': 30.0, 'nb_days': 0}),
-                Command.create({'value': 'percent', 'value_amount': 70.0, 'nb_days': 60}),
-            ],
-        })
-        invoice = self._followup_invoice(amount=1000.0, invoice_date='2026-01-01', invoice_payment_term_id=term.id)
+        invoice = self._followup_invoice(
+            amount=1000.0, invoice_date='2026-01-01', invoice_payment_term_id=self.term_30_70.id)
         with self._at('2026-01-08'):
             self._run_cron()
         log = self._logs(invoice)

@@ -1,7 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import datetime
 
-from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -97,14 +96,8 @@ class TestCadenceSchedule(InvoiceFollowupCommon):
         self.assertEqual(invoice.followup_next_date, self._d('2026-02-20'), "the cron resumes it on that day")
 
     def test_installments_cycle_on_the_earliest_open_installment(self):
-        term = self.env['account.payment.term'].create({
-            'name': '30/70',
-            'line_ids': [
-                Command.create({'value': 'percent', 'value_amount': 30.0, 'nb_days': 0}),
-                Command.create({'value': 'percent', 'value_amount': 70.0, 'nb_days': 60}),
-            ],
-        })
-        invoice = self._followup_invoice(amount=1000.0, invoice_date='2026-01-01', invoice_payment_term_id=term.id)
+        invoice = self._followup_invoice(
+            amount=1000.0, invoice_date='2026-01-01', invoice_payment_term_id=self.term_30_70.id)
         self.assertEqual(invoice.invoice_date_due, self._d('2026-03-02'), "core's due date is the last installment")
         self.assertEqual(invoice.followup_cycle_date, self._d('2026-01-01'))
         self.assertEqual(invoice.followup_next_date, self._d('2025-12-25'), "-7 days from installment 1")

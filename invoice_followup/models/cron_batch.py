@@ -1,0 +1,40 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The batching both crons share (reminders and recurring invoices): per company, in its own context and
+timezone, records walked by id in batches, one record per transaction, progress committed after each."""
+
+from odoo.fields import Domain
+
+
+def run_per_company(model, companies, due_domain, run_company):
+    """Report the work of every company once, then run each in its own context.
+
+    :param due_domain: callable (company, today) -> Domain of the records due
+    :param run_company: callable (model with the company, company, today) -> False when the time budget is spent
+    :return: False when the cron's time budget ran out before every company was done
+    """
+    work = [(company, company._followup_today()) for company in companies]
+    remaining = sum(model.search_count(due_domain(company, today)) for company, today in work)
+    model.env['ir.cron']._commit_progress(remaining=remaining)
+    return all(run_company(model.with_company(company), company, today) for company, today in work)
+
+
+def run_in_batches(model, domain, batch_size, process_one, prepare=None):
+    """Walk the records of ``domain`` by id, ``batch_size`` at a time, so that a record left for later (locked by
+    someone else) is not picked again in this run.
+
+    :param process_one: callable (record, prepared) -> False when the record was left for later; otherwise it
+        counts as processed and the progress is committed
+    :param prepare: optional callable (batch) -> what the batch's records share (e.g. their PDFs)
+    :return: False when the cron's time budget is spent
+    """
+    cron = model.env['ir.cron']
+    last_id = 0
+    while True:
+        batch = model.search(Domain(domain) & Domain('id', '>', last_id), order='id', limit=batch_size)
+        if not batch:
+            return True
+        last_id = batch.ids[-1]
+        prepared = prepare(batch) if prepare else None
+        for record_id in batch.ids:
+            if process_one(model.browse(record_id), prepared) and not cron._commit_progress(1):
+                return False
