@@ -445,7 +445,9 @@ class InvoiceFollowupRecurring(models.Model):
     def _cron_generate_recurring(self, batch_size=None):
         """Daily: issue the invoices of every schedule due, one schedule and period per transaction."""
         batch_size = batch_size or 100
-        run_per_company(self, self.env['res.company'].search([]), self._due_domain,
+        companies = self.env['res.company'].union(
+            *(company for [company] in self.sudo()._read_group([('state', '=', 'running')], ['company_id'])))
+        run_per_company(self, companies, self._due_domain,
                         lambda schedules, company, today: schedules._generate_batch(company, today, batch_size))
 
     def _generate_batch(self, company, today, batch_size):
