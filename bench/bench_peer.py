@@ -9,6 +9,8 @@ e-mail template, invoice details in the mail), set as the company's policy. Time
 run (``generate_credit_lines``), the lines marked ready (``set_to_ready_lines``) and the e-mail action
 (``run_channel_action``: one communication per customer, its e-mail posted from the template, which attaches the
 module's summary PDF, rendered per customer). Mails are queued, not sent, as for our cron.
+Then the same again on as many new invoices with a copy of the template that attaches no PDF (``peer_no_pdf``):
+the peer's engine alone, the PDF left out.
 Saved as JSON in bench/results/ (bench_table.py prints the comparison).
 """
 
@@ -48,7 +50,15 @@ def setup_policy(company):
     return policy
 
 
-def run_peer(policy, expected):
+def without_summary_pdf(policy):
+    """The same policy with a copy of the e-mail template that attaches no PDF: the peer's own engine cost."""
+    level = policy.level_ids
+    template = level.email_template_id.copy({'report_template_ids': [(5, 0, 0)]})
+    level.email_template_id = template
+    env.cr.commit()
+
+
+def run_peer(policy, expected, label='peer'):
     queued_before = env['mail.mail'].search_count([('state', '=', 'outgoing')])
     queries_before = env.cr.sql_log_count
     Run = env['credit.control.run'].with_context(mail_notify_force_send=False)
@@ -68,11 +78,11 @@ def run_peer(policy, expected):
     communications = lines.communication_id
     queued = env['mail.mail'].search_count([('state', '=', 'outgoing')]) - queued_before
     rate = len(sent_lines) / elapsed if elapsed else 0.0
-    log(f"peer: {len(lines)} credit lines ({len(sent_lines)} e-mailed) in {len(communications)} communications, "
+    log(f"{label}: {len(lines)} credit lines ({len(sent_lines)} e-mailed) in {len(communications)} communications, "
         f"{queued} mails queued, in {elapsed:.1f} s (lines generated in {generated - started:.1f} s) "
         f"= {rate:.1f} invoices reminded/s, {len(communications) / elapsed:.2f} e-mails/s")
     if len(sent_lines) != expected:
-        log(f"WARNING peer: expected {expected} invoices reminded, got {len(sent_lines)}")
+        log(f"WARNING {label}: expected {expected} invoices reminded, got {len(sent_lines)}")
     return {'reminders': len(sent_lines), 'credit_lines': len(lines), 'communications': len(communications),
             'mails_queued': queued, 'seconds': round(elapsed, 2),
             'seconds_generating_lines': round(generated - started, 2),
@@ -89,6 +99,10 @@ def main():
     version = env['ir.module.module'].search([('name', '=', 'account_credit_control')]).installed_version
     results = {'date': TODAY.isoformat(), 'module': f'account_credit_control {version}',
                'sizes': {'due': DUE, 'idle': IDLE}, 'peer': run_peer(policy, DUE)}
+    # The same again on as many new invoices, without the summary PDF: how fast the peer is when no PDF is made.
+    make_invoices(env, DUE, 0, 'due_no_pdf')
+    without_summary_pdf(policy)
+    results['peer_no_pdf'] = run_peer(policy, DUE, 'peer without its summary PDF')
     results['peak_memory_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"peer-{TODAY.isoformat()}.json"

@@ -3,7 +3,8 @@
 Generates customers and posted invoices around their due dates in the benchmark database (bench_data.py), then
 measures:
 - reminders per second, end to end (cron run until every due reminder is queued as mail with its PDF), for
-  invoices whose PDF already exists and for invoices that need one rendered, with the SQL queries per reminder;
+  invoices whose PDF already exists (one e-mail per invoice, then consolidated: one per customer, as the peer
+  does) and for invoices that need one rendered, with the SQL queries per reminder;
 - the floor: Odoo's own ``message_post_with_source`` of the invoice e-mail template, one per invoice, with the same
   stored PDF attached, on the same invoices (what any per-invoice e-mail costs without our engine);
 - the idle run: the cron over every invoice when nothing is due;
@@ -122,6 +123,15 @@ def main():
     attach_existing_pdfs(env, with_pdf)
     results['existing_pdf'] = run_cron('existing PDFs', DUE)
     results['floor'] = run_floor(with_pdf)
+
+    # Like the peer, one e-mail per customer: the company's consolidation on, as many new invoices, stored PDFs.
+    consolidated = make_invoices(env, DUE, 0, 'consolidated')
+    attach_existing_pdfs(env, consolidated)
+    env.company.followup_consolidate = True
+    env.cr.commit()
+    results['consolidated'] = run_cron('existing PDFs, one e-mail per customer', DUE)
+    env.company.followup_consolidate = False
+    env.cr.commit()
 
     make_invoices(env, RENDER, 0, 'render')
     results['rendered_pdf'] = run_cron('PDF rendered per invoice', RENDER)

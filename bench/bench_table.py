@@ -23,6 +23,8 @@ def main():
     stored, rendered, floor = ours['existing_pdf'], ours['rendered_pdf'], ours['floor']
     rows = [
         ('ours, stored PDF (cron)', stored, f"{stored['mails_queued']} mails"),
+        ('ours, stored PDF, 1 e-mail per customer (cron, consolidated)', ours['consolidated'],
+         f"{ours['consolidated']['mails_queued']} mails"),
         ('ours, PDF rendered (cron)', rendered, f"{rendered['mails_queued']} mails"),
         ('floor: Odoo message_post_with_source, stored PDF', floor, f"{floor['mails_queued']} mails"),
     ]
@@ -31,6 +33,10 @@ def main():
         rows.append((f"peer: OCA {peer['module']}, run + e-mail action", p,
                      f"{p['communications']} mails (1 per customer, summary PDF rendered each), "
                      f"{p['emails_per_second']} mails/s"))
+        if 'peer_no_pdf' in peer:
+            q = peer['peer_no_pdf']
+            rows.append(('peer, template without its summary PDF', q,
+                         f"{q['communications']} mails, no attachment, {q['emails_per_second']} mails/s"))
     summary = {
         'machine': ours['machine'], 'date': ours['date'], 'sizes': ours['sizes'],
         'rows': [{'measure': label, **row} for label, row, _note in rows],
@@ -39,6 +45,11 @@ def main():
             'ours_stored_vs_floor': ratio(stored['per_second'], floor['per_second']),
             'ours_stored_vs_peer': ratio(stored['per_second'], peer['peer']['per_second']) if peer else None,
             'ours_rendered_vs_peer': ratio(rendered['per_second'], peer['peer']['per_second']) if peer else None,
+            'ours_consolidated_vs_peer_no_pdf': ratio(ours['consolidated']['per_second'],
+                                                      peer['peer_no_pdf']['per_second'])
+            if peer and 'peer_no_pdf' in peer else None,
+            'ours_stored_vs_peer_no_pdf': ratio(stored['per_second'], peer['peer_no_pdf']['per_second'])
+            if peer and 'peer_no_pdf' in peer else None,
         },
         'peer_module': peer and peer['module'],
     }
@@ -58,7 +69,9 @@ def main():
     r = summary['ratios']
     lines.append(f"Ratios (invoices/s): ours stored PDF / floor = {r['ours_stored_vs_floor']}x; "
                  f"ours stored PDF / peer = {r['ours_stored_vs_peer']}x; "
-                 f"ours PDF rendered / peer = {r['ours_rendered_vs_peer']}x")
+                 f"ours PDF rendered / peer = {r['ours_rendered_vs_peer']}x; "
+                 f"ours stored PDF / peer without PDF = {r['ours_stored_vs_peer_no_pdf']}x; "
+                 f"ours consolidated / peer without PDF = {r['ours_consolidated_vs_peer_no_pdf']}x")
     print('\n'.join(lines))
     out = results_dir / f'bench-{today}.json'
     out.write_text(json.dumps(summary, indent=2))
