@@ -3,7 +3,6 @@ import binascii
 import logging
 from datetime import timedelta
 
-import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -14,7 +13,7 @@ from odoo.tools import SQL, config, email_normalize, format_date, hash_sign, pla
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
-from .cron_batch import run_in_batches, run_per_company
+from .cron_batch import run_in_batches, run_isolated, run_per_company
 
 _logger = logging.getLogger(__name__)
 
@@ -1003,7 +1002,8 @@ class AccountMove(models.Model):
         """One invoice (with consolidation on: the invoice and the customer's other invoices due today), one
         transaction. Return False when the rows were locked by someone else and are left for later."""
         plans = {}
-        try:
+
+        def work():
             group = move
             if move.company_id.followup_consolidate:
                 group |= self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
@@ -1023,19 +1023,13 @@ class AccountMove(models.Model):
                 if len(by_email) <= 1 or candidate not in by_email:
                     candidate._followup_run_step(
                         step, cycle_date, today, superseded=superseded, pdf=pdfs.get(candidate.id))
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-            self.env.cr.rollback()
-            return False
-        except psycopg2.errors.UniqueViolation:
-            # A concurrent run (or "send now") logged this very step first: it is done, not failed.
-            self.env.cr.rollback()
             return True
-        except Exception as error:  # noqa: BLE001 - one failing invoice must not stop or re-loop the batch
-            self.env.cr.rollback()
-            _logger.info("Reminder of invoice %s failed: %s", move.id, error)
+
+        def on_failure(error):
             for candidate, (step, cycle_date, _superseded) in (plans or {move: (None, None, None)}).items():
                 self.browse(candidate.id)._followup_mark_failed(step, cycle_date, today, error)
-        return True
+
+        return run_isolated(self.env, work, on_failure, f"Reminder of invoice {move.id}")
 
     def _followup_log_skipped(self, step, cycle_date, today):
         """The invoice left the due list between selection and sending: say why on its log when it was paid."""

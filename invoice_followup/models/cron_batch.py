@@ -2,7 +2,13 @@
 """The batching both crons share (reminders and recurring invoices): per company, in its own context and
 timezone, records walked by id in batches, one record per transaction, progress committed after each."""
 
+import logging
+
+import psycopg2.errors
+
 from odoo.fields import Domain
+
+_logger = logging.getLogger(__name__)
 
 
 def run_per_company(model, companies, due_domain, run_company):
@@ -38,3 +44,27 @@ def run_in_batches(model, domain, batch_size, process_one, prepare=None):
         for record_id in batch.ids:
             if process_one(model.browse(record_id), prepared) and not cron._commit_progress(1):
                 return False
+
+
+def run_isolated(env, work, on_failure, label):
+    """Run ``work()`` as one record's transaction; on error roll it back, so nothing is left half-done.
+
+    - a lock or serialization conflict with a concurrent transaction: False (the record is left for later);
+    - a unique violation: a concurrent run did this very work first, so it is done: True;
+    - any other error: ``on_failure(error)`` records it in a fresh transaction (the record leaves the due
+      list: no re-loop) and the batch goes on: True.
+    :return: what ``work()`` returned otherwise
+    """
+    try:
+        return work()
+    except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+        env.cr.rollback()
+        return False
+    except psycopg2.errors.UniqueViolation:
+        env.cr.rollback()
+        return True
+    except Exception as error:  # noqa: BLE001 - one failing record must not stop or re-loop the batch
+        env.cr.rollback()
+        _logger.info("%s failed: %s", label, error)
+        on_failure(error)
+        return True

@@ -1,7 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import logging
 
-import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -10,9 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import format_date
 
-from .cron_batch import run_in_batches, run_per_company
-
-_logger = logging.getLogger(__name__)
+from .cron_batch import run_in_batches, run_isolated, run_per_company
 
 INTERVAL_UNITS = [
     ('day', "Days"),
@@ -460,23 +456,15 @@ class InvoiceFollowupRecurring(models.Model):
         """One schedule: issue its due invoices, one period per transaction (lock, re-check, issue, commit), so
         that a crash keeps the periods already issued and a re-run never issues them again.
         Return False when the row was locked by someone else (left for later)."""
-        while True:
-            try:
-                if not schedule.try_lock_for_update():
-                    return False
-                self.env.invalidate_all()  # re-read after the lock: paused, ended or issued meanwhile?
-                if not schedule.filtered_domain(domain) or not schedule._generate_next(today):
-                    return True
-            except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-                self.env.cr.rollback()
+        def work():
+            if not schedule.try_lock_for_update():
                 return False
-            except psycopg2.errors.UniqueViolation:
-                # A concurrent run issued this very period first: done, the next run moves on from there.
-                self.env.cr.rollback()
+            self.env.invalidate_all()  # re-read after the lock: paused, ended or issued meanwhile?
+            if not schedule.filtered_domain(domain) or not schedule._generate_next(today):
                 return True
-            except Exception as error:  # noqa: BLE001 - one failing schedule must not stop or re-loop the batch
-                self.env.cr.rollback()
-                _logger.info("Recurring schedule %s failed: %s", schedule.id, error)
-                self.browse(schedule.id)._mark_failed(today, error)
-                return True
+            return None  # one period issued: commit it, then look for the next one
+
+        while (done := run_isolated(self.env, work, lambda error: self.browse(schedule.id)._mark_failed(today, error),
+                                    f"Recurring schedule {schedule.id}")) is None:
             self.env['ir.cron']._commit_progress()
+        return done
