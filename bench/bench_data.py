@@ -63,13 +63,19 @@ def make_invoices(env, count, due_in_days, label):
 
 
 def attach_existing_pdfs(env, moves):
-    """Give each invoice a stored PDF, as invoices that were already sent have (one real render, copied)."""
+    """Give each invoice a stored PDF, as invoices that were already sent have (one real render, copied), and
+    what sending it left on the invoice (core's ``account.move.send._link_invoice_documents``): the PDF as the
+    main attachment, the invoice marked sent."""
     sample = moves[:1]
     sample._followup_ensure_pdfs()
     raw = sample.invoice_pdf_report_id.raw
-    env['ir.attachment'].create([{
+    attachments = env['ir.attachment'].create([{
         'name': f'{move.name.replace("/", "_")}.pdf', 'raw': raw, 'mimetype': 'application/pdf',
         'res_model': 'account.move', 'res_id': move.id, 'res_field': 'invoice_pdf_report_file',
     } for move in moves[1:]])
+    if attachments:
+        env.cr.execute(
+            "UPDATE account_move AS move SET message_main_attachment_id = pdf.id, is_move_sent = TRUE "
+            "FROM ir_attachment AS pdf WHERE pdf.id IN %s AND move.id = pdf.res_id", [tuple(attachments.ids)])
     env.cr.commit()
     env.invalidate_all()

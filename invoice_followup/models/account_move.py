@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import binascii
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -30,6 +31,12 @@ RESPOND_TOKEN_HOURS = 24 * 180
 MAX_COMMENT_LENGTH = 2000
 MAX_PLAN_INSTALLMENTS = 6
 REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
+RENDERED_FIELDS = ('subject', 'body_html', 'email_from')
+# What may change under a running cron and decides whether an invoice is reminded: re-read after its lock.
+FRESH_AFTER_LOCK = (
+    'account.move', 'account.move.line', 'account.partial.reconcile', 'invoice.followup.log',
+    'invoice.followup.case', 'mail.activity',
+)
 
 
 class FollowupSendError(UserError):
@@ -451,8 +458,11 @@ class AccountMove(models.Model):
                 sender._link_invoice_documents(batch)
         return {move: move.invoice_pdf_report_id for move in self}
 
-    def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None, message=None, is_test=False):
+    def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None, message=None, is_test=False,
+                           prerendered=None):
         """Carry out one step on this invoice and log it (and the steps it supersedes) in the same transaction.
+
+        :param prerendered: the e-mail as rendered with its batch (see ``_followup_prerender``), if any
 
         :raise FollowupSendError: when the reminder cannot go out; nothing is written then.
         """
@@ -474,7 +484,7 @@ class AccountMove(models.Model):
         elif step.channel == 'activity':
             vals = self._followup_schedule_activity(step, today, amounts)
         else:
-            vals = self._followup_send_email(step, pdf=pdf)
+            vals = self._followup_send_email(step, pdf=pdf, prerendered=prerendered)
         log = Log.create({**base_vals, 'step_id': step.id, **vals})
         if self.followup_not_before:
             self.followup_not_before = False
@@ -493,11 +503,15 @@ class AccountMove(models.Model):
         )
         return {'state': 'scheduled', 'activity_id': activity.id}
 
-    def _followup_send_email(self, step, pdf=None):
+    def _followup_send_email(self, step, pdf=None, prerendered=None):
         """Post the step's template on the chatter as an e-mail to the customer (queued, sent after commit)."""
         self.ensure_one()
         recipient, test_address = self._followup_check_recipient()
-        rendered = self._followup_render(step.mail_template_id, self)
+        template = step.mail_template_id
+        if prerendered and prerendered[0] == template and prerendered[1] == self._followup_render_key():
+            rendered = prerendered[2]
+        else:
+            rendered = self._followup_render(template, self)
         if pdf is None:
             pdf = self._followup_ensure_pdfs()[self]
         message = self._followup_post_reminder(self, recipient, test_address, rendered, pdf)
@@ -521,11 +535,44 @@ class AccountMove(models.Model):
                 "The e-mail address %(email)s is blacklisted (it bounced or unsubscribed).", email=recipient.email))
         return recipient, test_address
 
+    def _followup_render_key(self):
+        """What an e-mail rendered earlier must still match to be sent as it is: the invoice unchanged, unpaid."""
+        self.ensure_one()
+        return self.write_date, self.amount_residual, self.payment_state
+
+    @api.model
+    def _followup_prerender(self, moves):
+        """Render the e-mails of a batch, one template call per step for all its invoices, whose customers,
+        currencies and lines are then read together instead of invoice by invoice.
+
+        Rendered before the invoices are locked: each is used only if its invoice is unchanged when its turn
+        comes (``_followup_render_key``), else the e-mail is rendered again.
+        :return: {invoice id: (template, render key, rendered values)}
+        """
+        self.env.flush_all()  # the render keys are what the database holds
+        by_template = defaultdict(list)
+        for move in moves.filtered(lambda move: not move.company_id.followup_consolidate):
+            today = move.company_id._followup_today()
+            due = [step for step, date in move._followup_pending_steps()[1] if date <= today]
+            if due and due[-1].channel == 'email':  # the step _followup_plan carries out: the latest one due
+                by_template[due[-1].mail_template_id].append(move.id)
+        prerendered = {}
+        for template, move_ids in by_template.items():
+            try:
+                values = template._generate_template(move_ids, RENDERED_FIELDS)
+            except Exception:  # noqa: BLE001 - each invoice renders its own then, and a broken one fails alone
+                _logger.info("Batch rendering of %s failed; rendering invoice by invoice", template.name,
+                             exc_info=True)
+                continue
+            for move in self.browse(move_ids):
+                prerendered[move.id] = (template, move._followup_render_key(), values[move.id])
+        return prerendered
+
     @api.model
     def _followup_render(self, template, record):
         """Subject, body and sender of ``template`` for ``record``, in the recipient's language."""
         try:
-            return template._generate_template(record.ids, ('subject', 'body_html', 'email_from'))[record.id]
+            return template._generate_template(record.ids, RENDERED_FIELDS)[record.id]
         except Exception as error:  # noqa: BLE001 - any rendering error must be shown to a person
             raise FollowupSendError(self.env._(
                 "The template “%(template)s” could not be rendered: %(error)s", template=template.name, error=error,
@@ -991,14 +1038,15 @@ class AccountMove(models.Model):
 
         def prepare(moves):
             planned = {move.id: (move.followup_next_step_id, move.followup_cycle_date) for move in moves}
-            return planned, self._followup_prepare_batch(moves)
+            pdfs = self._followup_prepare_batch(moves)
+            return planned, pdfs, self._followup_prerender(moves)
 
         return run_in_batches(
             self, domain, batch_size,
             lambda move, prepared: self._followup_cron_process_one(move, domain, today, *prepared),
             prepare=prepare)
 
-    def _followup_cron_process_one(self, move, domain, today, planned, pdfs):
+    def _followup_cron_process_one(self, move, domain, today, planned, pdfs, prerendered):
         """One invoice (with consolidation on: the invoice and the customer's other invoices due today), one
         transaction. Return False when the rows were locked by someone else and are left for later."""
         plans = {}
@@ -1010,7 +1058,7 @@ class AccountMove(models.Model):
             locked = group.try_lock_for_update()
             if move not in locked:
                 return False
-            self.env.invalidate_all()  # re-read after the lock: paid or paused meanwhile?
+            self._followup_invalidate_invoice_data()  # re-read after the lock: paid or paused meanwhile?
             if not move.filtered_domain(domain):
                 move._followup_log_skipped(*planned[move.id], today)
             for candidate in locked.filtered_domain(domain):
@@ -1022,7 +1070,8 @@ class AccountMove(models.Model):
             for candidate, (step, cycle_date, superseded) in plans.items():
                 if len(by_email) <= 1 or candidate not in by_email:
                     candidate._followup_run_step(
-                        step, cycle_date, today, superseded=superseded, pdf=pdfs.get(candidate.id))
+                        step, cycle_date, today, superseded=superseded, pdf=pdfs.get(candidate.id),
+                        prerendered=prerendered.get(candidate.id))
             return True
 
         def on_failure(error):
@@ -1030,6 +1079,13 @@ class AccountMove(models.Model):
                 self.browse(candidate.id)._followup_mark_failed(step, cycle_date, today, error)
 
         return run_isolated(self.env, work, on_failure, f"Reminder of invoice {move.id}")
+
+    @api.model
+    def _followup_invalidate_invoice_data(self):
+        """Forget what the cache knows of invoices and of what decides their reminders (payments, logs, cases), so
+        that they are read again; companies, customers, policies and templates stay cached for the whole run."""
+        for model in FRESH_AFTER_LOCK:
+            self.env[model].invalidate_model()
 
     def _followup_log_skipped(self, step, cycle_date, today):
         """The invoice left the due list between selection and sending: say why on its log when it was paid."""
@@ -1058,7 +1114,10 @@ class AccountMove(models.Model):
         self-service links embed them), then the missing PDFs."""
         if self._followup_ensure_access_tokens(moves):
             self.env['ir.cron']._commit_progress()  # kept even if an invoice of the batch fails later
-        return self._followup_prepare_pdfs(moves)
+        pdfs = self._followup_prepare_pdfs(moves)
+        if self._followup_ensure_main_attachments(moves):
+            self.env['ir.cron']._commit_progress()
+        return pdfs
 
     @api.model
     def _followup_ensure_access_tokens(self, moves):
@@ -1073,6 +1132,23 @@ class AccountMove(models.Model):
                 "UPDATE account_move SET access_token = gen_random_uuid()::text "
                 "WHERE id IN %s AND access_token IS NULL", tuple(missing.ids)))
             missing.invalidate_recordset(['access_token'])
+        return missing
+
+    @api.model
+    def _followup_ensure_main_attachments(self, moves):
+        """Make each invoice's stored PDF its main attachment where none is set yet, in one statement.
+
+        ``message_post`` does it otherwise on the first reminder, through ``account.move.write`` (which
+        re-synchronises the invoice's lines): the PDF is the attachment it would pick, the only one a reminder
+        carries.
+        """
+        missing = moves.filtered(lambda move: move.invoice_pdf_report_id and not move.message_main_attachment_id)
+        if missing:
+            self.env.execute_query(SQL(
+                "UPDATE account_move AS move SET message_main_attachment_id = pdf.id FROM ir_attachment AS pdf "
+                "WHERE move.id IN %s AND move.message_main_attachment_id IS NULL AND pdf.res_model = 'account.move' "
+                "AND pdf.res_field = 'invoice_pdf_report_file' AND pdf.res_id = move.id", tuple(missing.ids)))
+            missing.invalidate_recordset(['message_main_attachment_id'])
         return missing
 
     @api.model

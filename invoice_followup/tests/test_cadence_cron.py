@@ -102,6 +102,39 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertEqual(skipped.note, "Paid before the reminder went out.")
         self.assertEqual(second.followup_state, 'done')
 
+    def test_batch_renders_each_template_once(self):
+        invoices = self._followup_invoice() | self._followup_invoice() | self._followup_invoice()
+        Template = self.registry['mail.template']
+        original = Template._generate_template
+        calls = []
+
+        def counted(this, res_ids, *args, **kwargs):
+            calls.append(list(res_ids))
+            return original(this, res_ids, *args, **kwargs)
+
+        with self._at('2026-02-08'), patch.object(Template, '_generate_template', counted):
+            self._run_cron()
+        self.assertEqual(len(self._logs(invoices)), 3)
+        self.assertEqual(calls, [invoices.ids], "one rendering for the batch, none per invoice")
+
+    def test_partly_paid_between_batch_rendering_and_send(self):
+        invoices = self._followup_invoice() | self._followup_invoice()
+        second = invoices[1]
+        Move = self.registry['account.move']
+        original = Move._followup_cron_process_one
+
+        def pay_part_of_second_first(this, move, *args, **kwargs):
+            if move.id == second.id:
+                self._register_payment(second, amount=400.0)  # after the batch was rendered, before its turn
+                self.env.flush_all()
+            return original(this, move, *args, **kwargs)
+
+        with self._at('2026-02-08'), patch.object(Move, '_followup_cron_process_one', pay_part_of_second_first):
+            self._run_cron()
+        self.assertEqual(self._logs(second).amount_due, 600.0)
+        mail = self.env['mail.mail'].search([('mail_message_id', '=', self._logs(second).mail_message_id.id)])
+        self.assertIn('600.00', mail.body_html, "rendered again: the e-mail asks for what is left")
+
     def test_installment_reminder_then_nothing_once_paid(self):
         invoice = self._followup_invoice(
             amount=1000.0, invoice_date='2026-01-01', invoice_payment_term_id=self.term_30_70.id)
