@@ -21,5 +21,5 @@ clean:          ## drop the databases and the caught e-mails (keeps downloads an
 	bash -c 'source scripts/env.sh; dropdb -h "$$PGHOST_DIR" --if-exists "$$DB_DEMO"; \
 	dropdb -h "$$PGHOST_DIR" --if-exists "$$DB_TEST"; rm -rf "$$MAILDIR" "$$STATE/data"'
 
-bench:          ## benchmark the reminder engine, Odoo's floor and the OCA peer (see bench/, README Performance); table in bench/results/
-	bash scripts/bench.sh
+bench:          ## benchmark the engine, the floor and the OCA peer; sizes: make bench ARGS="--due 2000 --idle 200000"
+	bash scripts/bench.sh $(ARGS)

@@ -2,17 +2,16 @@
 scripts/bench.sh on its own database (the peer and invoice_followup installed, addons path used only by the
 benchmark).
 
-Same generator (bench_data.py) and sizes as bench_reminders.py: BENCH_IDLE invoices not due, BENCH_DUE invoices due
-today with a stored invoice PDF. The peer is configured the way a user would for one e-mail reminder on the due
-date: a policy on the receivable account with one level (due date + 0 days, e-mail channel, the module's own
-e-mail template, invoice details in the mail), set as the company's policy. Timed, end to end: a credit-control
-run (``generate_credit_lines``), the lines marked ready (``set_to_ready_lines``) and the e-mail action
-(``run_channel_action``: one communication per customer, its e-mail posted from the template, which attaches the
-module's summary PDF, rendered per customer). Mails are queued, not sent, as for our cron.
-Then the same again on as many new invoices with a copy of the template that attaches no PDF (``peer_no_pdf``):
-the peer's engine alone, the PDF left out.
-Saved as JSON in bench/results/ (bench_table.py prints the comparison).
-"""
+Same generator (bench_data.py) and sizes as bench_reminders.py: BENCH_IDLE invoices not due (the same ones made
+through the ORM, then the same SQL copies), BENCH_PEER_DUE (default BENCH_DUE) invoices due today with a stored
+invoice PDF, in the same mix (paid ones are reminded by neither). The peer is configured the way a user would for
+one e-mail reminder on the due date: a policy on the receivable account with one level (due date + 0 days, e-mail
+channel, the module's own e-mail template, invoice details in the mail), set as the company's policy. Timed, end to
+end: a credit-control run (``generate_credit_lines``), the lines marked ready (``set_to_ready_lines``) and the
+e-mail action (``run_channel_action``: one communication per customer, its e-mail posted from the template, which
+attaches the module's summary PDF, rendered per customer). Mails are queued, not sent, as for our cron. Then the
+same again on as many new invoices with a copy of the template that attaches no PDF (``peer_no_pdf``): the peer's
+engine alone, the PDF left out. Saved as JSON in bench/results/ (bench_table.py prints the comparison)."""
 
 import json
 import os
@@ -22,11 +21,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path('bench').resolve()))
-from bench_data import TODAY, attach_existing_pdfs, log, make_invoices, setup_company  # noqa: E402
+from bench_data import (  # noqa: E402
+    TODAY,
+    attach_existing_pdfs,
+    clone_invoices,
+    log,
+    make_invoices,
+    reminded,
+    setup_company,
+)
 
 env = env  # noqa: F821, PLW0127 - provided by odoo shell
-DUE = int(os.environ.get('BENCH_DUE', 200))
+DUE = int(os.environ.get('BENCH_PEER_DUE', os.environ.get('BENCH_DUE', 200)))
 IDLE = int(os.environ.get('BENCH_IDLE', 2000))
+IDLE_ORM = min(int(os.environ.get('BENCH_IDLE_ORM', 2000)), IDLE)
 RESULTS = Path(os.environ.get('BENCH_RESULTS', 'bench/results'))
 
 
@@ -92,17 +100,18 @@ def run_peer(policy, expected, label='peer'):
 
 def main():
     company = setup_company(env)
-    make_invoices(env, IDLE, 60, 'idle')
+    idle = make_invoices(env, IDLE_ORM, 60, 'idle')
+    clone_invoices(env, idle.filtered(lambda move: move.payment_state == 'not_paid'), IDLE, 'idle')
     with_pdf = make_invoices(env, DUE, 0, 'due')
     attach_existing_pdfs(env, with_pdf)
     policy = setup_policy(company)
     version = env['ir.module.module'].search([('name', '=', 'account_credit_control')]).installed_version
     results = {'date': TODAY.isoformat(), 'module': f'account_credit_control {version}',
-               'sizes': {'due': DUE, 'idle': IDLE}, 'peer': run_peer(policy, DUE)}
+               'sizes': {'due': DUE, 'idle': IDLE}, 'peer': run_peer(policy, reminded(DUE))}
     # The same again on as many new invoices, without the summary PDF: how fast the peer is when no PDF is made.
     make_invoices(env, DUE, 0, 'due_no_pdf')
     without_summary_pdf(policy)
-    results['peer_no_pdf'] = run_peer(policy, DUE, 'peer without its summary PDF')
+    results['peer_no_pdf'] = run_peer(policy, reminded(DUE), 'peer without its summary PDF')
     results['peak_memory_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"peer-{TODAY.isoformat()}.json"

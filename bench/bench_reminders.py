@@ -1,17 +1,22 @@
 """Reminder engine benchmark, fed to `odoo shell` by scripts/bench.sh (run `make bench`).
 
-Generates customers and posted invoices around their due dates in the benchmark database (bench_data.py), then
-measures:
+Generates customers and posted invoices around their due dates in the benchmark database (bench_data.py: a mix
+of currencies, installments, partial and full payments), then measures:
+- the idle run: the cron when nothing is due, on the invoices made through the ORM, then again once copies in
+  SQL bring them to BENCH_IDLE (the run must not grow with the invoices, only with the reminders due);
 - reminders per second, end to end (cron run until every due reminder is queued as mail with its PDF), for
   invoices whose PDF already exists (one e-mail per invoice, then consolidated: one per customer, as the peer
-  does) and for invoices that need one rendered, with the SQL queries per reminder;
+  does) and for invoices that need one rendered, with the SQL queries per reminder and the worker's peak memory
+  during each run;
 - the floor: Odoo's own ``message_post_with_source`` of the invoice e-mail template, one per invoice, with the same
   stored PDF attached, on the same invoices (what any per-invoice e-mail costs without our engine);
-- the idle run: the cron over every invoice when nothing is due;
-- the worker's peak memory;
+- recurring generation (schedules per second) and milestone invoicing latency (bench_billing.py);
 - a cProfile of the cron on BENCH_PROFILE invoices with stored PDFs (saved as .pstats and .txt, top costs printed).
 Figures are printed and saved as JSON in bench/results/ (bench_table.py merges them with the peer's). Sizes come
-from the environment: BENCH_DUE (default 200), BENCH_RENDER (20), BENCH_IDLE (2000), BENCH_PROFILE (100, 0 = off).
+from the environment (scripts/bench.sh sets them from its command line): BENCH_DUE (200), BENCH_FLOOR (= due),
+BENCH_CONSOLIDATED (= due), BENCH_RENDER (20), BENCH_IDLE (2000), BENCH_IDLE_ORM (invoices of the idle set made
+through the ORM, 2000 at most), BENCH_RECURRING (50), BENCH_RECURRING_SENT (5), BENCH_MILESTONES (10),
+BENCH_PROFILE (100, 0 = off).
 """
 
 import cProfile
@@ -26,12 +31,27 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path('bench').resolve()))
-from bench_data import TODAY, attach_existing_pdfs, log, make_invoices, setup_company  # noqa: E402
+from bench_billing import measure_milestones, measure_recurring  # noqa: E402
+from bench_data import (  # noqa: E402
+    TODAY,
+    attach_existing_pdfs,
+    clone_invoices,
+    log,
+    make_invoices,
+    reminded,
+    setup_company,
+)
 
 env = env  # noqa: F821, PLW0127 - provided by odoo shell
 DUE = int(os.environ.get('BENCH_DUE', 200))
+FLOOR = int(os.environ.get('BENCH_FLOOR', DUE))
+CONSOLIDATED = int(os.environ.get('BENCH_CONSOLIDATED', DUE))
 RENDER = int(os.environ.get('BENCH_RENDER', 20))
 IDLE = int(os.environ.get('BENCH_IDLE', 2000))
+IDLE_ORM = min(int(os.environ.get('BENCH_IDLE_ORM', 2000)), IDLE)
+RECURRING = int(os.environ.get('BENCH_RECURRING', 50))
+RECURRING_SENT = int(os.environ.get('BENCH_RECURRING_SENT', 5))
+MILESTONES = int(os.environ.get('BENCH_MILESTONES', 10))
 PROFILE = int(os.environ.get('BENCH_PROFILE', 100))
 RESULTS = Path(os.environ.get('BENCH_RESULTS', 'bench/results'))
 
@@ -40,24 +60,51 @@ def outgoing_mails():
     return env['mail.mail'].search_count([('state', '=', 'outgoing')])
 
 
+def reset_peak_memory():
+    """Linux: make the kernel's peak resident size (VmHWM) start again from the current size."""
+    Path('/proc/self/clear_refs').write_text('5')
+
+
+def peak_memory_mib():
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmHWM:'):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def idle_run(label):
+    """The cron when nothing is due, three times (the first may read cold pages): each run's seconds."""
+    invoices = env['account.move'].search_count([('move_type', '=', 'out_invoice')])
+    runs = []
+    for _run in range(3):
+        started = time.monotonic()
+        env['account.move']._cron_send_reminders()
+        runs.append(round(time.monotonic() - started, 3))
+    log(f"idle run ({label}) over {invoices} invoices: {runs} s")
+    return {'invoices': invoices, 'seconds': max(runs), 'runs': runs}
+
+
 def run_cron(label, expected):
     queued_before = outgoing_mails()
     logs_before = env['invoice.followup.log'].search_count([('state', '=', 'sent')])
     queries_before = env.cr.sql_log_count
+    env.invalidate_all()
+    reset_peak_memory()
     started = time.monotonic()
     env['account.move']._cron_send_reminders()
     elapsed = time.monotonic() - started
+    peak = peak_memory_mib()
     queries = env.cr.sql_log_count - queries_before
     env.invalidate_all()
     sent = env['invoice.followup.log'].search_count([('state', '=', 'sent')]) - logs_before
     queued = outgoing_mails() - queued_before
     rate = sent / elapsed if elapsed else 0.0
     log(f"{label}: {sent} reminders ({queued} mails queued) in {elapsed:.1f} s = {rate:.1f}/s, "
-        f"{queries / max(sent, 1):.0f} queries per reminder")
+        f"{queries / max(sent, 1):.0f} queries per reminder, peak memory {peak} MiB")
     if sent != expected:
         log(f"WARNING {label}: expected {expected} reminders, got {sent}")
     return {'reminders': sent, 'mails_queued': queued, 'seconds': round(elapsed, 2), 'per_second': round(rate, 1),
-            'queries_per_reminder': round(queries / max(sent, 1), 1)}
+            'queries_per_reminder': round(queries / max(sent, 1), 1), 'peak_memory_mib': peak}
 
 
 def run_floor(moves):
@@ -111,38 +158,43 @@ def main():
     setup_company(env)
     results = {'machine': f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}",
                'date': TODAY.isoformat(),
-               'sizes': {'due': DUE, 'render': RENDER, 'idle': IDLE, 'profile': PROFILE}}
-    make_invoices(env, IDLE, 60, 'idle')
-    started = time.monotonic()
-    env['account.move']._cron_send_reminders()
-    results['idle_run'] = {'invoices': env['account.move'].search_count([('move_type', '=', 'out_invoice')]),
-                           'seconds': round(time.monotonic() - started, 3)}
-    log(f"idle run over {results['idle_run']['invoices']} invoices: {results['idle_run']['seconds']} s")
+               'sizes': {'due': DUE, 'floor': FLOOR, 'consolidated': CONSOLIDATED, 'render': RENDER, 'idle': IDLE,
+                         'idle_orm': IDLE_ORM, 'recurring': RECURRING, 'recurring_sent': RECURRING_SENT,
+                         'milestones': MILESTONES, 'profile': PROFILE}}
+    idle = make_invoices(env, IDLE_ORM, 60, 'idle')
+    results['idle_run_orm'] = idle_run('invoices made through the ORM')
+    clone_invoices(env, idle.filtered(lambda move: move.payment_state == 'not_paid'), IDLE, 'idle')
+    results['idle_run'] = idle_run(f'brought to {IDLE} invoices')
 
     with_pdf = make_invoices(env, DUE, 0, 'due')
     attach_existing_pdfs(env, with_pdf)
-    results['existing_pdf'] = run_cron('existing PDFs', DUE)
-    results['floor'] = run_floor(with_pdf)
+    results['existing_pdf'] = run_cron('existing PDFs', reminded(DUE))
+    env.invalidate_all()
+    results['floor'] = run_floor(with_pdf.filtered(lambda move: move.payment_state != 'paid')[:FLOOR])
 
-    # Like the peer, one e-mail per customer: the company's consolidation on, as many new invoices, stored PDFs.
-    consolidated = make_invoices(env, DUE, 0, 'consolidated')
-    attach_existing_pdfs(env, consolidated)
-    env.company.followup_consolidate = True
-    env.cr.commit()
-    results['consolidated'] = run_cron('existing PDFs, one e-mail per customer', DUE)
-    env.company.followup_consolidate = False
-    env.cr.commit()
+    # Like the peer, one e-mail per customer: the company's consolidation on, new invoices, stored PDFs.
+    if CONSOLIDATED:
+        consolidated = make_invoices(env, CONSOLIDATED, 0, 'consolidated')
+        attach_existing_pdfs(env, consolidated)
+        env.company.followup_consolidate = True
+        env.cr.commit()
+        results['consolidated'] = run_cron('existing PDFs, one e-mail per customer', reminded(CONSOLIDATED))
+        env.company.followup_consolidate = False
+        env.cr.commit()
 
     make_invoices(env, RENDER, 0, 'render')
-    results['rendered_pdf'] = run_cron('PDF rendered per invoice', RENDER)
+    results['rendered_pdf'] = run_cron('PDF rendered per invoice', reminded(RENDER))
+    results['peak_memory_mib'] = max(results[key]['peak_memory_mib']
+                                     for key in ('existing_pdf', 'consolidated', 'rendered_pdf') if key in results)
 
-    results['peak_memory_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results.update(measure_recurring(env, RECURRING, RECURRING_SENT))
+    results['milestones'] = measure_milestones(env, MILESTONES)
+    results['process_peak_memory_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if PROFILE:
         results['profile'] = profile_cron(PROFILE)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"ours-{TODAY.isoformat()}.json"
     out.write_text(json.dumps(results, indent=2))
     log(f"saved {out}")
-
 
 main()

@@ -21,11 +21,15 @@ def main():
     peer_file = results_dir / f'peer-{today}.json'
     peer = json.loads(peer_file.read_text()) if peer_file.exists() else None
     stored, rendered, floor = ours['existing_pdf'], ours['rendered_pdf'], ours['floor']
-    rows = [
-        ('ours, stored PDF (cron)', stored, f"{stored['mails_queued']} mails"),
-        ('ours, stored PDF, 1 e-mail per customer (cron, consolidated)', ours['consolidated'],
-         f"{ours['consolidated']['mails_queued']} mails"),
-        ('ours, PDF rendered (cron)', rendered, f"{rendered['mails_queued']} mails"),
+    def ours_note(row):
+        return f"{row['mails_queued']} mails, peak {row.get('peak_memory_mib')} MiB"
+
+    rows = [('ours, stored PDF (cron)', stored, ours_note(stored))]
+    if 'consolidated' in ours:
+        rows.append(('ours, stored PDF, 1 e-mail per customer (cron, consolidated)', ours['consolidated'],
+                     ours_note(ours['consolidated'])))
+    rows += [
+        ('ours, PDF rendered (cron)', rendered, ours_note(rendered)),
         ('floor: Odoo message_post_with_source, stored PDF', floor, f"{floor['mails_queued']} mails"),
     ]
     if peer:
@@ -40,14 +44,19 @@ def main():
     summary = {
         'machine': ours['machine'], 'date': ours['date'], 'sizes': ours['sizes'],
         'rows': [{'measure': label, **row} for label, row, _note in rows],
-        'idle_run': ours['idle_run'], 'peak_memory_mib': ours['peak_memory_mib'],
+        'idle_run': ours['idle_run'], 'idle_run_orm': ours.get('idle_run_orm'),
+        'peak_memory_mib': ours['peak_memory_mib'],
+        'recurring': ours.get('recurring'), 'recurring_sent': ours.get('recurring_sent'),
+        'milestones': ours.get('milestones'),
         'ratios': {
             'ours_stored_vs_floor': ratio(stored['per_second'], floor['per_second']),
             'ours_stored_vs_peer': ratio(stored['per_second'], peer['peer']['per_second']) if peer else None,
             'ours_rendered_vs_peer': ratio(rendered['per_second'], peer['peer']['per_second']) if peer else None,
+            'ours_consolidated_vs_peer': ratio(ours['consolidated']['per_second'], peer['peer']['per_second'])
+            if peer and 'consolidated' in ours else None,
             'ours_consolidated_vs_peer_no_pdf': ratio(ours['consolidated']['per_second'],
                                                       peer['peer_no_pdf']['per_second'])
-            if peer and 'peer_no_pdf' in peer else None,
+            if peer and 'peer_no_pdf' in peer and 'consolidated' in ours else None,
             'ours_stored_vs_peer_no_pdf': ratio(stored['per_second'], peer['peer_no_pdf']['per_second'])
             if peer and 'peer_no_pdf' in peer else None,
         },
@@ -62,13 +71,26 @@ def main():
     for label, row, note in rows:
         lines.append(f"| {label} | {row['reminders']} | {row['seconds']} | {row['per_second']} | "
                      f"{row.get('queries_per_reminder', '')} | {note} |")
-    idle = ours['idle_run']
-    lines.append(f"| idle run, nothing due (cron) | {idle['invoices']} invoices | {idle['seconds']} | | | |")
-    lines.append(f"| worker peak memory (ours) | | | | | {ours['peak_memory_mib']} MiB |")
+    for key in ('idle_run_orm', 'idle_run'):
+        if idle := ours.get(key):
+            lines.append(f"| idle run, nothing due (cron; slowest of {len(idle.get('runs', [1]))}) | "
+                         f"{idle['invoices']:,} invoices | {idle['seconds']} | | | |")
+    lines.append(f"| worker peak memory during a reminder run (ours) | | | | | {ours['peak_memory_mib']} MiB |")
+    for key, label in (('recurring', 'recurring cron, invoices posted'),
+                       ('recurring_sent', 'recurring cron, invoices posted and sent with their PDF')):
+        if row := ours.get(key):
+            lines.append(f"| {label} | {row['invoices']} schedules | {row['seconds']} | {row['per_second']} "
+                         f"schedules/s | | |")
+    if milestones := ours.get('milestones'):
+        reach, send = milestones['reach_to_posted_ms'], milestones['send_queue_to_mail_ms']
+        lines.append(f"| milestone reached (last task done) to invoice posted and queued for sending | "
+                     f"{milestones['milestones']} milestones | median {reach['median']} ms, max {reach['max']} ms "
+                     f"| | | then Odoo's send queue: median {send['median']} ms to the e-mail with its PDF |")
     lines.append('')
     r = summary['ratios']
     lines.append(f"Ratios (invoices/s): ours stored PDF / floor = {r['ours_stored_vs_floor']}x; "
                  f"ours stored PDF / peer = {r['ours_stored_vs_peer']}x; "
+                 f"ours consolidated / peer = {r['ours_consolidated_vs_peer']}x; "
                  f"ours PDF rendered / peer = {r['ours_rendered_vs_peer']}x; "
                  f"ours stored PDF / peer without PDF = {r['ours_stored_vs_peer_no_pdf']}x; "
                  f"ours consolidated / peer without PDF = {r['ours_consolidated_vs_peer_no_pdf']}x")

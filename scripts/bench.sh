@@ -3,12 +3,39 @@
 # (account_credit_control 19.0) on the same generated data, then one table printed and saved in bench/results/.
 # Databases (dropped and recreated each run): BENCH_DB (default if_bench_ours: invoice_followup alone) and
 # BENCH_DB_PEER (default if_bench_peer: the peer and invoice_followup, on an addons path used only here).
-# Sizes: BENCH_DUE (due invoices with stored PDFs, default 200), BENCH_PER_CUSTOMER (invoices per customer,
-# default 5), BENCH_RENDER (due invoices whose PDF is rendered, default 20), BENCH_IDLE (invoices not due,
-# default 2000), BENCH_PROFILE (invoices of the profiled cron run, default 100, 0 = off).
-# BENCH_PEER=0 skips the peer. The peer is downloaded once from PyPI into $STATE/bench-addons (git-ignored).
+# Sizes, on the command line (or as the BENCH_* environment variables named in brackets):
+#   --due N            due invoices with stored PDFs (BENCH_DUE, default 200)
+#   --floor N          of those, how many the floor e-mails (BENCH_FLOOR, default: all)
+#   --consolidated N   due invoices reminded with one e-mail per customer (BENCH_CONSOLIDATED, default: --due)
+#   --render N         due invoices whose PDF is rendered (BENCH_RENDER, default 20)
+#   --idle N           invoices in the database for the idle run (BENCH_IDLE, default 2000; above 2000 the rest
+#                      are copies made in SQL)
+#   --per-customer N   invoices per customer (BENCH_PER_CUSTOMER, default 5)
+#   --recurring N      recurring schedules generated (BENCH_RECURRING, default 50; BENCH_RECURRING_SENT 5 more
+#                      with sending on)
+#   --milestones N     milestones reached (BENCH_MILESTONES, default 10)
+#   --peer-due N       due invoices of the peer's runs (BENCH_PEER_DUE, default: --due)
+#   --profile N        invoices of the profiled cron run (BENCH_PROFILE, default 100, 0 = off)
+#   --no-peer          skip the peer (BENCH_PEER=0)
+# The peer is downloaded once from PyPI into $STATE/bench-addons (git-ignored).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --due) export BENCH_DUE=$2; shift 2 ;;
+        --floor) export BENCH_FLOOR=$2; shift 2 ;;
+        --consolidated) export BENCH_CONSOLIDATED=$2; shift 2 ;;
+        --render) export BENCH_RENDER=$2; shift 2 ;;
+        --idle) export BENCH_IDLE=$2; shift 2 ;;
+        --per-customer) export BENCH_PER_CUSTOMER=$2; shift 2 ;;
+        --recurring) export BENCH_RECURRING=$2; shift 2 ;;
+        --milestones) export BENCH_MILESTONES=$2; shift 2 ;;
+        --peer-due) export BENCH_PEER_DUE=$2; shift 2 ;;
+        --profile) export BENCH_PROFILE=$2; shift 2 ;;
+        --no-peer) export BENCH_PEER=0; shift ;;
+        *) echo "unknown option $1 (see the head of scripts/bench.sh)" >&2; exit 2 ;;
+    esac
+done
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 db=${BENCH_DB:-if_bench_ours}
