@@ -151,15 +151,18 @@ def _columns(env, table, skip):
 
 def clone_invoices(env, sources, total, label):
     """Bring the invoices up to ``total`` by copying the open, not yet due ``sources`` (headers and lines) in SQL,
-    under new ids and names: what the idle run reads is there, at a size the ORM would take hours to make here.
-    Copies carry no payment, attachment, message or reminder log; ``ANALYZE`` follows, as autovacuum would."""
+    under new ids and names (in a sequence of their own): what the idle run reads is there, at a size the ORM
+    would take hours to make here. Copies carry no payment, attachment, message or reminder log; ``ANALYZE``
+    follows, as autovacuum would."""
     started = time.monotonic()
     missing = total - env['account.move'].search_count([('move_type', '=', 'out_invoice')])
     if missing <= 0 or not sources:
         return 0
-    move_columns = _columns(env, 'account_move', ('id', 'name', 'access_token', 'message_main_attachment_id'))
+    move_columns = _columns(env, 'account_move', ('id', 'name', 'sequence_prefix', 'sequence_number', 'access_token',
+                                                  'message_main_attachment_id'))
     line_columns = _columns(env, 'account_move_line', ('id', 'move_id', 'move_name'))
     source_ids = sources.ids
+    prefix = f'{label.upper()}/'  # a sequence of their own: Odoo's next-number look-ups stay on the real ones
     done = 0
     while done < missing:
         size = min(20000, missing - done)
@@ -171,15 +174,15 @@ def clone_invoices(env, sources, total, label):
                 ON src.position = serial %% %s + 1
         """, [size, source_ids, len(source_ids)])
         env.cr.execute(f"""
-            INSERT INTO account_move (id, name, {', '.join(move_columns)})
-            SELECT clone.new_id, %s || '/' || clone.new_id, {', '.join(f'move.{c}' for c in move_columns)}
+            INSERT INTO account_move (id, name, sequence_prefix, sequence_number, {', '.join(move_columns)})
+            SELECT clone.new_id, %s || clone.new_id, %s, clone.new_id, {', '.join(f'move.{c}' for c in move_columns)}
               FROM bench_clone AS clone JOIN account_move AS move ON move.id = clone.source_id
-        """, [label.upper()])
+        """, [prefix, prefix])
         env.cr.execute(f"""
             INSERT INTO account_move_line (move_id, move_name, {', '.join(line_columns)})
-            SELECT clone.new_id, %s || '/' || clone.new_id, {', '.join(f'line.{c}' for c in line_columns)}
+            SELECT clone.new_id, %s || clone.new_id, {', '.join(f'line.{c}' for c in line_columns)}
               FROM bench_clone AS clone JOIN account_move_line AS line ON line.move_id = clone.source_id
-        """, [label.upper()])
+        """, [prefix])
         env.cr.commit()
         done += size
     env.cr.execute("ANALYZE account_move")

@@ -564,8 +564,14 @@ class AccountMove(models.Model):
                 _logger.info("Batch rendering of %s failed; rendering invoice by invoice", template.name,
                              exc_info=True)
                 continue
+            authors = {}
             for move in self.browse(move_ids):
-                prerendered[move.id] = (template, move._followup_render_key(), values[move.id])
+                rendered = values[move.id]
+                if email_from := rendered.get('email_from'):
+                    if email_from not in authors:  # the partner message_post would look up, once per sender
+                        authors[email_from] = move._message_compute_author(None, email_from)[0]
+                    rendered['author_id'] = authors[email_from]
+                prerendered[move.id] = (template, move._followup_render_key(), rendered)
         return prerendered
 
     @api.model
@@ -593,6 +599,8 @@ class AccountMove(models.Model):
         }
         if rendered.get('email_from'):
             post_values['email_from'] = rendered['email_from']
+        if 'author_id' in rendered:
+            post_values['author_id'] = rendered['author_id']
         thread = thread.with_context(mail_notify_force_send=False, email_notification_allow_footer=True)
         if not test_address:
             return thread.message_post(

@@ -116,6 +116,10 @@ class TestCadenceCron(InvoiceFollowupCommon):
             self._run_cron()
         self.assertEqual(len(self._logs(invoices)), 3)
         self.assertEqual(calls, [invoices.ids], "one rendering for the batch, none per invoice")
+        messages = self._logs(invoices).mail_message_id
+        author = invoices[0]._message_compute_author(None, messages[0].email_from)[0]
+        self.assertTrue(author)
+        self.assertEqual(messages.author_id.ids, [author], "the author message_post would have found")
 
     def test_partly_paid_between_batch_rendering_and_send(self):
         invoices = self._followup_invoice() | self._followup_invoice()
