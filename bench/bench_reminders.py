@@ -187,11 +187,11 @@ def main():
     results['peak_memory_mib'] = max(results[key]['peak_memory_mib']
                                      for key in ('existing_pdf', 'consolidated', 'rendered_pdf') if key in results)
 
+    if PROFILE:  # before the recurring and milestone invoices, whose first reminders would need PDFs rendered
+        results['profile'] = profile_cron(PROFILE)
     results.update(measure_recurring(env, RECURRING, RECURRING_SENT))
     results['milestones'] = measure_milestones(env, MILESTONES)
     results['process_peak_memory_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    if PROFILE:
-        results['profile'] = profile_cron(PROFILE)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"ours-{TODAY.isoformat()}.json"
     out.write_text(json.dumps(results, indent=2))
