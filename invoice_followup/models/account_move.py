@@ -32,11 +32,14 @@ MAX_COMMENT_LENGTH = 2000
 MAX_PLAN_INSTALLMENTS = 6
 REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
 RENDERED_FIELDS = ('subject', 'body_html', 'email_from')
-# What may change under a running cron and decides whether an invoice is reminded: re-read after its lock.
-FRESH_AFTER_LOCK = (
-    'account.move', 'account.move.line', 'account.partial.reconcile', 'invoice.followup.log',
-    'invoice.followup.case', 'mail.activity',
-)
+# What may change under a running cron and decides whether an invoice is reminded: re-read after its lock
+# (model: its fields, None for all of them). Of the customer, what decides whether and where a reminder goes.
+FRESH_AFTER_LOCK = {
+    'account.move': None, 'account.move.line': None, 'account.partial.reconcile': None,
+    'invoice.followup.log': None, 'invoice.followup.case': None, 'mail.activity': None,
+    'res.partner': ['email', 'email_normalized', 'is_blacklisted', 'message_bounce', 'followup_bounced_email',
+                    'followup_excluded', 'followup_strategic'],
+}
 
 
 class FollowupSendError(UserError):
@@ -1090,10 +1093,11 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_invalidate_invoice_data(self):
-        """Forget what the cache knows of invoices and of what decides their reminders (payments, logs, cases), so
-        that they are read again; companies, customers, policies and templates stay cached for the whole run."""
-        for model in FRESH_AFTER_LOCK:
-            self.env[model].invalidate_model()
+        """Forget what the cache knows of invoices and of what decides their reminders (payments, logs, cases, the
+        customer's address and bounces), so that they are read again; companies, policies and templates stay
+        cached for the whole run."""
+        for model, fnames in FRESH_AFTER_LOCK.items():
+            self.env[model].invalidate_model(fnames)
 
     def _followup_log_skipped(self, step, cycle_date, today):
         """The invoice left the due list between selection and sending: say why on its log when it was paid."""
@@ -1119,7 +1123,7 @@ class AccountMove(models.Model):
     @api.model
     def _followup_prepare_batch(self, moves):
         """Everything a batch of reminders needs that is costly one by one: portal tokens (the pay and
-        self-service links embed them), then the missing PDFs."""
+        self-service links embed them), the missing PDFs, then those PDFs as the invoices' main attachments."""
         if self._followup_ensure_access_tokens(moves):
             self.env['ir.cron']._commit_progress()  # kept even if an invoice of the batch fails later
         pdfs = self._followup_prepare_pdfs(moves)

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
 import psycopg2.errors
 
 from odoo.fields import Command
@@ -227,6 +229,24 @@ class TestCollectionCases(InvoiceFollowupCommon):
         first.action_resolve()
         second = Case._followup_open(invoice, 'dispute')
         self.assertNotEqual(second, first, "a resolved case lets a new one open")
+
+    def test_bounce_recorded_while_the_batch_runs_stops_the_next_email(self):
+        invoices = self._followup_invoice() | self._followup_invoice()  # the first one reads the address in
+        Move = self.registry['account.move']
+        original = Move._followup_cron_process_one
+
+        def bounce_before_second(this, move, *args, **kwargs):
+            if move == invoices[1]:  # recorded by the mail gateway's own transaction, not through this cache
+                self.assertFalse(move.commercial_partner_id.followup_bounced_email)  # the run has read it
+                self.env.flush_all()
+                self.env.cr.execute("UPDATE res_partner SET followup_bounced_email = email_normalized WHERE id = %s",
+                                    [self.partner_a.id])
+            return original(this, move, *args, **kwargs)
+
+        with self._at('2026-02-07'), patch.object(Move, '_followup_cron_process_one', bounce_before_second):
+            self._run_cron()
+        self.assertEqual(self._logs(invoices).move_id, invoices[0])
+        self.assertIn(invoices[1], self._cases('bounce').move_ids, "no e-mail to an address that just bounced")
 
     def test_bounce_marks_the_reminder_and_stops_emailing_the_address(self):
         invoice = self._followup_invoice()
