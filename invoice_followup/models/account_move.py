@@ -545,8 +545,8 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_prerender(self, moves):
-        """Render the e-mails of a batch, one template call per step for all its invoices, whose customers,
-        currencies and lines are then read together instead of invoice by invoice.
+        """Render the e-mails of a batch, one call per e-mail template for all the invoices it is due on: their
+        customers, currencies and lines are then read together instead of invoice by invoice.
 
         Rendered before the invoices are locked: each is used only if its invoice is unchanged when its turn
         comes (``_followup_render_key``), else the e-mail is rendered again.
