@@ -156,8 +156,7 @@ if N:
     print(f"generated {N} invoices in {time.perf_counter() - start:.1f}s")
 
 Report = env['invoice.followup.report']
-cr.execute("SELECT count(*) FROM invoice_followup_report")
-print(f"rows in the report: {cr.fetchone()[0]}")
+print(f"rows in the report: {Report.search_count([])}")
 measures = ['__count', 'amount:sum', 'residual:sum', 'days_to_pay:avg', 'days_late:avg']
 best_of("pivot: invoice month x paid on time (default view)",
         lambda: Report._read_group([], ['invoice_date:month', 'is_paid_on_time'], measures))

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The test command: set-up, lint (ruff + pylint-odoo), then the add-on's tests through Odoo's own runner on a
+# The test command: set-up, lint (ruff + pylint-odoo), then the add-on's tests (and, on full runs, a curated set of
+# Odoo's own post-install tests of account, account_payment, portal and sale_project) through Odoo's own runner on a
 # fresh database, then an uninstall check. Exits non-zero on any lint error, failed or errored test, or error
 # (or warning of the add-on's own) in Odoo's log. The last line printed is the count: "N passed, N failed".
 # Usage: scripts/test.sh [test-tags]   (default /invoice_followup; e.g. /invoice_followup:TestCadence)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 TAGS="${1:-/invoice_followup}"
+# Odoo's own post-install tests of the flows the add-on extends, run with the add-on installed (full runs only),
+# so that a change of core behaviour by the add-on fails like one of its own tests.
+CORE_TAGS="post_install/account:TestAccountMoveOutInvoiceOnchanges,post_install/account:TestAccountMoveSend"
+CORE_TAGS+=",post_install/account:TestAccountComposerPerformance,post_install/account:TestAccountPaymentRegister"
+CORE_TAGS+=",post_install/account_payment,post_install/portal,post_install/sale_project"
+RUN_TAGS="$TAGS"
+[ "$TAGS" = "/invoice_followup" ] && [ -z "${SKIP_CORE_TESTS:-}" ] && RUN_TAGS="$TAGS,$CORE_TAGS"
 bash "$ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 cd "$ROOT"
 problems=0
@@ -16,11 +24,11 @@ log "lint: ruff"
 log "lint: pylint-odoo (mandatory checks)"
 "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory invoice_followup || problems=$((problems + 1))
 
-log "tests: $TAGS on a fresh database $DB_TEST"
+log "tests: $RUN_TAGS on a fresh database $DB_TEST"
 dropdb -h "$PGHOST_DIR" --if-exists "$DB_TEST"
 logfile="$LOGS/test-$DB_TEST.log"
 rm -f "$logfile"  # Odoo appends to its log file: start clean so only this run is judged
-"$ROOT/scripts/odoo.sh" -d "$DB_TEST" -i invoice_followup --test-enable --test-tags "$TAGS" \
+"$ROOT/scripts/odoo.sh" -d "$DB_TEST" -i invoice_followup --test-enable --test-tags "$RUN_TAGS" \
     --stop-after-init --http-port="${TEST_HTTP_PORT:-8169}" --log-level=info --logfile="$logfile"
 rc=$?
 result=$(grep -E "odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$logfile" | tail -n1)

@@ -395,12 +395,14 @@ class AccountMove(models.Model):
     def _followup_amount_values(self, today=None):
         """What the reminder asks for: the overdue installments, else the next one, else the residual."""
         self.ensure_one()
-        today = today or self.company_id._followup_today()
         currency = self.currency_id
         values = {
             'amount': self.amount_residual, 'due_date': self.invoice_date_due, 'days_overdue': 0,
             'is_installment': False, 'amount_company': 0.0, 'amount_words': '',
         }
+        if not currency or not self.company_id:
+            return values  # a form still being filled in: nothing to ask for yet
+        today = today or self.company_id._followup_today()
         open_lines = self._followup_open_term_lines().filtered(lambda line: not line.reconciled)
         if self.state == 'posted' and len(self._followup_open_term_lines()) > 1 and open_lines:
             sign = -self.direction_sign

@@ -14,7 +14,8 @@ AGING_BUCKETS = [
 class InvoiceFollowupReport(models.Model):
     """Collections analysis: one row per posted customer invoice (reversed ones excluded), built by PostgreSQL.
 
-    "Today" (aging, days late of open invoices) is the database's ``CURRENT_DATE``. An invoice is paid on the
+    "Today" (aging, days late of open invoices) is the user's today (``fields.Date.context_today``), given to the
+    query each time it runs (``_table_query``), so it follows the user's timezone. An invoice is paid on the
     last reconciliation date of its receivable lines (``account.partial.reconcile.max_date``).
     """
 
@@ -109,21 +110,21 @@ class InvoiceFollowupReport(models.Model):
                    m.amount_total_signed AS amount,
                    m.amount_residual_signed AS residual,
                    pay.paid_date IS NOT NULL AS is_paid,
-                   (pay.paid_date IS NOT NULL OR m.invoice_date_due < CURRENT_DATE) AS is_due,
+                   (pay.paid_date IS NOT NULL OR m.invoice_date_due < %(today)s) AS is_due,
                    COALESCE(pay.paid_date <= m.invoice_date_due, FALSE) AS is_paid_on_time,
                    (pay.paid_date IS NOT NULL)::int AS paid_count,
                    COALESCE(pay.paid_date <= m.invoice_date_due, FALSE)::int AS paid_on_time_count,
                    pay.paid_date - m.invoice_date AS days_to_pay,
                    CASE
                        WHEN pay.paid_date IS NOT NULL THEN GREATEST(pay.paid_date - m.invoice_date_due, 0)
-                       WHEN m.invoice_date_due < CURRENT_DATE THEN CURRENT_DATE - m.invoice_date_due
+                       WHEN m.invoice_date_due < %(today)s THEN %(today)s - m.invoice_date_due
                    END AS days_late,
                    CASE
                        WHEN pay.paid_date IS NOT NULL THEN NULL
-                       WHEN m.invoice_date_due >= CURRENT_DATE THEN 'current'
-                       WHEN CURRENT_DATE - m.invoice_date_due <= 30 THEN '1_30'
-                       WHEN CURRENT_DATE - m.invoice_date_due <= 60 THEN '31_60'
-                       WHEN CURRENT_DATE - m.invoice_date_due <= 90 THEN '61_90'
+                       WHEN m.invoice_date_due >= %(today)s THEN 'current'
+                       WHEN %(today)s - m.invoice_date_due <= 30 THEN '1_30'
+                       WHEN %(today)s - m.invoice_date_due <= 60 THEN '31_60'
+                       WHEN %(today)s - m.invoice_date_due <= 90 THEN '61_90'
                        ELSE '90_plus'
                    END AS aging_bucket,
                    COALESCE(rem.reminder_count, 0) AS reminder_count,
@@ -166,11 +167,16 @@ class InvoiceFollowupReport(models.Model):
                AND m.payment_state != 'reversed'
             """,
             work_date=self._select_work_date(),
+            today=fields.Date.context_today(self),
         )
 
+    @property
+    def _table_query(self):
+        return self._query()
+
     def init(self):
+        # Earlier versions stored the query as a view, with the database's CURRENT_DATE as today.
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
 
     def action_open_move(self):
         self.ensure_one()

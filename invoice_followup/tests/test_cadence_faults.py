@@ -110,8 +110,11 @@ class TestCadenceFaults(InvoiceFollowupCommon):
         second = Log.create(values)  # a failed attempt does not hold the slot
         second.state = 'cancel'
         self.env.flush_all()
-        Log.create(values)  # nor does a cancelled one
+        third = Log.create(values)  # nor does a cancelled one
         self.env.flush_all()
+        self.cr.execute("SELECT id, state FROM invoice_followup_log WHERE move_id = %s ORDER BY id", [invoice.id])
+        self.assertEqual(self.cr.fetchall(), [(first.id, 'failed'), (second.id, 'cancel'), (third.id, third.state)])
+        self.assertNotIn(third.state, ('failed', 'cancel'), "the new attempt is the live one")
 
     def test_time_budget_and_batches_process_everything_once(self):
         invoices = self.env['account.move']

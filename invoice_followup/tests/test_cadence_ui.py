@@ -22,7 +22,8 @@ class TestCadenceUi(InvoiceFollowupCommon):
             tones = policy.step_ids.mapped('tone')
             order = ['friendly', 'polite', 'firm', 'final']
             self.assertEqual(tones, sorted(tones, key=order.index), f"{policy.name}: the tone escalates")
-            self.assertTrue(all(policy.step_ids.mapped('mail_template_id')))
+            self.assertTrue(all(step.mail_template_id for step in policy.step_ids),
+                            f"{policy.name}: every step has its template")
 
     def test_every_template_renders(self):
         currency = self.setup_other_currency('EUR', rates=[('2025-01-01', 2.0)])
@@ -95,5 +96,9 @@ class TestCadenceUi(InvoiceFollowupCommon):
         action = invoice.action_view_followup_logs()
         self.assertEqual(self.env['invoice.followup.log'].search(action['domain']), invoice.followup_log_ids)
         self.assertEqual(self.partner_a.followup_log_count, 1)
-        Form(invoice)  # the form view with the Follow-up page loads
+        invoice_form = Form(invoice)
+        self.assertEqual(len(invoice_form.followup_log_ids), 1, "the Follow-up page lists the reminder")
         self.policy.step_ids = [Command.create({'name': 'Call', 'offset_days': 40, 'channel': 'activity'})]
+        call = self.policy.step_ids.filtered(lambda step: step.channel == 'activity')
+        self.assertEqual(call.activity_type_id, self.env.ref('mail.mail_activity_data_call'),
+                         "a call step needs no template and gets the call activity type by default")

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from freezegun import freeze_time
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -6,6 +8,7 @@ from .common import InvoiceFollowupCommon
 
 
 @tagged('post_install', '-at_install')
+@freeze_time('2026-06-15')
 class TestCollectionsMetrics(InvoiceFollowupCommon):
     """A small ledger built by hand (first quarter 2026, one invoice of December 2025 before it): every figure
     of the dashboard is checked against the value worked out by hand from the formulas of the README."""
@@ -46,10 +49,6 @@ class TestCollectionsMetrics(InvoiceFollowupCommon):
             'state': state, 'is_test': is_test, 'currency_id': move.currency_id.id,
             'amount_due': move.amount_residual,
         })
-
-    def _db_today(self):
-        self.env.cr.execute("SELECT CURRENT_DATE")
-        return self.env.cr.fetchone()[0]
 
     def test_ledger_is_what_we_built(self):
         for invoice in self.inv_a | self.inv_b | self.inv_f | self.inv_dec:
@@ -98,12 +97,11 @@ class TestCollectionsMetrics(InvoiceFollowupCommon):
 
     def test_payment_behaviour(self):
         stats = self.Dashboard._payment_stats(self.company, self.date_from, self.date_to)
-        today = self._db_today()
         self.assertEqual(stats['due_count'], 6, "every invoice of the quarter is paid or past due")
         self.assertEqual(stats['paid_count'], 3)
         self.assertAlmostEqual(stats['on_time_rate'], 2 / 6 * 100, msg="A and F out of six")
         self.assertAlmostEqual(stats['avg_days_to_pay'], (30 + 40 + 19) / 3)
-        late = [10] + [(today - self._d(due)).days for due in ('2026-03-17', '2026-04-09', '2026-04-19')]
+        late = [10, 90, 67, 57]  # B paid 10 days late; C, D and E, due 17 March, 9 and 19 April, open on 15 June
         self.assertAlmostEqual(stats['avg_days_late'], sum(late) / 4, msg="B paid 10 days late, C, D, E still open")
         self.assertAlmostEqual(stats['reminders_per_paid'], (1 + 2 + 0) / 3,
                                msg="B's reminder after its payment, the failed and the test ones do not count")

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date, timedelta
 
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
@@ -9,6 +11,7 @@ from .common import InvoiceFollowupCommon
 
 
 @tagged('post_install', '-at_install')
+@freeze_time('2026-06-15')
 class TestCollectionsReport(InvoiceFollowupCommon):
     """The collections analysis (an SQL view, one row per posted customer invoice), its aging buckets as of
     today, the customer's payment behaviour, and who may read it."""
@@ -17,8 +20,7 @@ class TestCollectionsReport(InvoiceFollowupCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.Report = cls.env['invoice.followup.report']
-        cls.env.cr.execute("SELECT CURRENT_DATE")
-        cls.today = cls.env.cr.fetchone()[0]
+        cls.today = date(2026, 6, 15)
 
     def _row(self, move):
         self.env.invalidate_all()
@@ -42,7 +44,7 @@ class TestCollectionsReport(InvoiceFollowupCommon):
         row = self._row(invoice)
         self.assertFalse(row.is_paid)
         self.assertEqual(row.reminder_count, 3, "unpaid: every reminder sent so far")
-        self.assertEqual(row.aging_bucket, '90_plus' if (self.today - self._d('2026-01-31')).days > 90 else '61_90')
+        self.assertEqual(row.aging_bucket, '90_plus', "135 days past due on 15 June")
         self.assertAlmostEqual(row.residual, 700.0)
         self._register_payment(invoice, amount=700.0, payment_date='2026-02-10')
         row = self._row(invoice)
@@ -128,7 +130,12 @@ class TestCollectionsReport(InvoiceFollowupCommon):
         self.assertEqual(rows.move_id.ids, invoice.ids, "another company's invoices stay out of sight")
         dashboard = self.env['invoice.followup.dashboard'].with_user(billing).create({})
         self.assertEqual(dashboard.company_id, self.company)
-        self.assertTrue(dashboard.action_open_analysis()['domain'])
+        dashboard.write({'date_from': '2026-01-01', 'date_to': '2026-01-31'})
+        domain = dashboard.action_open_analysis()['domain']
+        self.assertEqual(self.Report.search(domain).move_id, invoice,
+                         "the drill-down shows the period's invoices of the dashboard's company only")
+        dashboard.write({'date_from': '2026-02-01', 'date_to': '2026-02-28'})
+        self.assertFalse(self.Report.search(dashboard.action_open_analysis()['domain']))
         employee = new_test_user(self.env, 'collections_employee', groups='base.group_user',
                                  company_id=self.company.id)
         with self.assertRaises(AccessError):
@@ -192,7 +199,7 @@ class TestCollectionsReport(InvoiceFollowupCommon):
                          "closed promises of February: one kept, one broken; the open one is not decided yet")
         self.assertEqual(stats['promise_kept_rate'], 50.0)
         self.assertEqual(stats['open_count'], 2, "the broken promise and the pending promise")
-        self.assertEqual(stats['open_avg_age'], (date.today() - self._d('2026-02-01')).days)
+        self.assertEqual(stats['open_avg_age'], 134, "opened on 1 February, open on 15 June")
         self.assertEqual((pending | broken_case).mapped('is_open'), [True, True])
 
     def test_billing_lag_of_recurring_and_milestone_invoices(self):

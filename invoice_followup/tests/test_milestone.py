@@ -327,10 +327,13 @@ class TestMilestoneInvoicing(MilestoneBillingCommon):
         with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger('odoo.sql_db'), self.cr.savepoint():
             self.env['account.move'].create(values)
             self.env.flush_all()
-        milestone.invoice_id.button_cancel()
+        cancelled = milestone.invoice_id
+        cancelled.button_cancel()
         self.env.flush_all()
-        self.env['account.move'].create(values)
-        self.env.flush_all()  # a cancelled invoice does not block a new one
+        replacement = self.env['account.move'].create(values)  # a cancelled invoice does not block a new one
+        self.env.flush_all()
+        self.cr.execute("SELECT id, state FROM account_move WHERE milestone_id = %s ORDER BY id", [milestone.id])
+        self.assertEqual(self.cr.fetchall(), [(cancelled.id, 'cancel'), (replacement.id, 'draft')])
 
     def test_invoice_created_concurrently_is_not_duplicated(self):
         """Another transaction created the invoice (its link on the milestone not seen yet): re-checked after
