@@ -225,23 +225,31 @@ class TestAccessCompanies(AccessCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company_b = cls.setup_other_company(name='Company B')['company']
-        cls.template_b = cls.template_polite.copy({'name': 'Polite, company B', 'company_id': cls.company_b.id})
         cls.policy_b = cls.env['invoice.followup.policy'].create({
             'name': 'Company B cadence', 'company_id': cls.company_b.id,
-            'step_ids': [Command.create({'name': 'On the day', 'mail_template_id': cls.template_b.id})],
+            'step_ids': [Command.create({'name': 'On the day', 'mail_template_id': cls.template_polite.id})],
         })
 
     def test_step_template_of_another_company(self):
+        template_b = self.template_polite.copy({'name': 'Polite, company B'})
+        template_b.company_id = self.company_b
+        self.policy_b.step_ids.mail_template_id = template_b
         policy_a = self.policy.copy({'company_id': self.company.id})
         with self.assertRaises(UserError):
-            policy_a.step_ids[0].mail_template_id = self.template_b
+            policy_a.step_ids[0].mail_template_id = template_b
         with self.assertRaises(UserError):
             self.env['invoice.followup.policy'].create({
-                'name': 'Shared', 'step_ids': [Command.create({'name': 'B', 'mail_template_id': self.template_b.id})],
+                'name': 'Shared', 'step_ids': [Command.create({'name': 'B', 'mail_template_id': template_b.id})],
             })
         with self.assertRaises(UserError):
             self.policy_b.company_id = self.company
+        with self.assertRaises(UserError):
+            self.env['invoice.followup.recurring'].create({
+                'partner_id': self.partner_a.id, 'name': 'Monthly', 'company_id': self.company.id,
+                'auto_send': True, 'mail_template_id': template_b.id,
+            })
         policy_a.step_ids[0].mail_template_id = self.template_polite  # shared templates fit every company
+        self.assertEqual(policy_a.step_ids[0].mail_template_id, self.template_polite)
 
     def test_policy_of_another_company(self):
         with self.assertRaises(UserError):
