@@ -215,6 +215,13 @@ class TestAccessRights(AccessCommon):
         sent = self._logs(self.invoice)
         self.assertEqual(sent.step_id, self.step_before)
         self.assertFalse(self.invoice.followup_error)
+        # The mail hooks report on the log whoever's mail queue run or incoming mail brings the news.
+        sent.with_user(self.billing_user)._followup_update_delivery('mail_smtp', ERROR_TEXT)
+        self.assertEqual(sent.state, 'failed')
+        self.assertIn(ERROR_TEXT, self.invoice.followup_error)
+        sent.with_user(self.salesman)._followup_mark_bounced(self.customer.email)
+        self.assertEqual(sent.state, 'bounced')
+        self.assertEqual(self.customer.followup_bounced_email, self.customer.email)
 
 
 @tagged('post_install', '-at_install')
