@@ -46,16 +46,16 @@ class ResPartner(models.Model):
         compute='_compute_followup_case_count', groups=FOLLOWUP_READERS, export_string_translation=False)
     followup_avg_days_late = fields.Float(
         string="Average Days Late", compute='_compute_followup_payment_behaviour',
-        groups='account.group_account_invoice,account.group_account_readonly',
+        groups=FOLLOWUP_READERS,
         help="Over the invoices of the last 12 months paid or past due: days paid after the due date (0 when on "
         "time), or days late so far when still unpaid.")
     followup_avg_days_to_pay = fields.Float(
         string="Average Days to Pay", compute='_compute_followup_payment_behaviour',
-        groups='account.group_account_invoice,account.group_account_readonly',
+        groups=FOLLOWUP_READERS,
         help="Days from the invoice date to the payment, over the invoices of the last 12 months paid.")
     followup_pays_late = fields.Boolean(
         string="Usually Pays Late", compute='_compute_followup_payment_behaviour',
-        groups='account.group_account_invoice,account.group_account_readonly',
+        groups=FOLLOWUP_READERS,
         help="Pays more than a week late on average over the last 12 months.")
     followup_reminder_move_ids = fields.Many2many(
         'account.move',
