@@ -25,6 +25,7 @@
         'views/invoice_followup_portal_templates.xml',
         'views/account_move_views.xml',
         'views/res_partner_views.xml',
+        'views/mail_template_views.xml',
         'views/res_config_settings_views.xml',
         'views/invoice_followup_recurring_views.xml',
         'views/project_project_views.xml',

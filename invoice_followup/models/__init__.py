@@ -10,6 +10,7 @@ from . import res_config_settings
 from . import account_move
 from . import mail_mail
 from . import mail_thread
+from . import mail_template
 from . import invoice_followup_recurring
 from . import invoice_followup_recurring_line
 from . import project_project

@@ -32,6 +32,9 @@ MAX_COMMENT_LENGTH = 2000
 MAX_PLAN_INSTALLMENTS = 6
 REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
 RENDERED_FIELDS = ('subject', 'body_html', 'email_from')
+# Who reads an invoice's reminder history, cases and delivery errors: billing users and read-only accountants.
+# Others who may open the invoice (salesmen, project users, portal users) do not see them.
+FOLLOWUP_READERS = 'account.group_account_invoice,account.group_account_readonly'
 # What may change under a running cron and decides whether an invoice is reminded: re-read after its lock
 # (model: its fields, None for all of them). Of the customer, what decides whether and where a reminder goes.
 FRESH_AFTER_LOCK = {
@@ -96,8 +99,10 @@ class AccountMove(models.Model):
         copy=False,
         export_string_translation=False,
     )
-    followup_log_ids = fields.One2many('invoice.followup.log', 'move_id', string="Reminders", copy=False)
-    followup_log_count = fields.Integer(compute='_compute_followup_log_count', export_string_translation=False)
+    followup_log_ids = fields.One2many(
+        'invoice.followup.log', 'move_id', string="Reminders", copy=False, groups=FOLLOWUP_READERS)
+    followup_log_count = fields.Integer(
+        compute='_compute_followup_log_count', groups=FOLLOWUP_READERS, export_string_translation=False)
     followup_last_step_id = fields.Many2one(
         'invoice.followup.step',
         string="Last Reminder",
@@ -107,11 +112,13 @@ class AccountMove(models.Model):
     )
     followup_case_ids = fields.Many2many(
         'invoice.followup.case', 'invoice_followup_case_move_rel', 'move_id', 'case_id', string="Collection Cases",
-        copy=False)
-    followup_case_count = fields.Integer(compute='_compute_followup_case_count', export_string_translation=False)
+        copy=False, groups=FOLLOWUP_READERS)
+    followup_case_count = fields.Integer(
+        compute='_compute_followup_case_count', groups=FOLLOWUP_READERS, export_string_translation=False)
     followup_paused_until = fields.Date(string="Reminders Paused Until", copy=False, tracking=True)
     followup_not_before = fields.Date(copy=False, export_string_translation=False)
-    followup_error = fields.Text(string="Follow-up Error", copy=False, readonly=True)
+    # SMTP replies and template errors: internal text, for accountants only.
+    followup_error = fields.Text(string="Follow-up Error", copy=False, readonly=True, groups=FOLLOWUP_READERS)
 
     # Values the reminder templates show; computed for "today" in the company's timezone.
     followup_amount_due = fields.Monetary(
@@ -126,7 +133,9 @@ class AccountMove(models.Model):
     )
     followup_amount_due_words = fields.Char(compute='_compute_followup_amounts', export_string_translation=False)
     followup_payment_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
-    followup_portal_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
+    # The customer's self-service link (answers in the customer's name): for the reminders and accountants only.
+    followup_portal_url = fields.Char(
+        compute='_compute_followup_urls', groups=FOLLOWUP_READERS, export_string_translation=False)
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
@@ -479,7 +488,7 @@ class AccountMove(models.Model):
             'amount_due': amounts['amount'], 'currency_id': self.currency_id.id,
         }
         if superseded:
-            Log.create([{
+            Log._followup_record([{
                 **base_vals, 'step_id': skipped.id, 'state': 'skipped',
                 'note': self.env._("Superseded by the later step “%(step)s”.", step=step.name),
             } for skipped in superseded])
@@ -490,7 +499,7 @@ class AccountMove(models.Model):
             vals = self._followup_schedule_activity(step, today, amounts)
         else:
             vals = self._followup_send_email(step, pdf=pdf, prerendered=prerendered)
-        log = Log.create({**base_vals, 'step_id': step.id, **vals})
+        log = Log._followup_record({**base_vals, 'step_id': step.id, **vals})
         if self.followup_not_before:
             self.followup_not_before = False
         self._followup_check_escalations()
@@ -653,13 +662,16 @@ class AccountMove(models.Model):
         self.ensure_one()
         message = str(error.args[0]) if isinstance(error, UserError) and error.args else str(error)
         if step:
-            self.env['invoice.followup.log'].create({
+            self.env['invoice.followup.log']._followup_record({
                 'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today,
                 'state': 'failed', 'note': message[:250], 'currency_id': self.currency_id.id,
                 'amount_due': self.amount_residual,
             })
         self.followup_error = message
-        self.message_post(body=self.env._("Automatic reminder failed: %(error)s", error=message))
+        # The reason (an SMTP reply, a template error) stays on the invoice's error field and the case, which only
+        # accountants read: the chatter is read by every internal user who may open the invoice.
+        self.message_post(body=self.env._(
+            "Automatic reminder failed: reminders are stopped until the cause shown on the invoice is fixed."))
         reason = 'no_email' if isinstance(error, FollowupNoAddressError) else 'failure'
         self.env['invoice.followup.case']._followup_open(self, reason, body=message)
 
@@ -822,7 +834,7 @@ class AccountMove(models.Model):
             "The step “%(step)s” of invoice %(invoice)s needs a person: strategic customer or large amount.",
             step=step.name, invoice=self.name))
         note = self.env._("Handed to a person (collection case %(case)s).", case=case.display_name)
-        self.env['invoice.followup.log'].create([{
+        self.env['invoice.followup.log']._followup_record([{
             'move_id': self.id, 'step_id': held.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
             'note': note, 'currency_id': self.currency_id.id, 'amount_due': self.amount_residual,
         } for held in superseded + [step]])
@@ -1110,7 +1122,7 @@ class AccountMove(models.Model):
         if Log.search_count([('move_id', '=', self.id), ('step_id', '=', step.id), ('cycle_key', '=', cycle_date),
                              ('state', 'not in', ('cancel', 'failed'))], limit=1):
             return
-        Log.create({
+        Log._followup_record({
             'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
             'note': self.env._("Paid before the reminder went out."), 'currency_id': self.currency_id.id,
         })

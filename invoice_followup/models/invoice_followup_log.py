@@ -7,6 +7,9 @@ class InvoiceFollowupLog(models.Model):
 
     The unique index on (move, step, cycle) is the durable "already done" marker: it is written in the
     same transaction as the chatter message (and its queued mail), so a rollback leaves neither.
+
+    Only the engine writes logs (``_followup_record`` and the delivery hooks below, as superuser); people read
+    them (see security/ir.model.access.csv): a row written by hand would silence or replay a step.
     """
 
     _name = 'invoice.followup.log'
@@ -20,7 +23,8 @@ class InvoiceFollowupLog(models.Model):
     company_id = fields.Many2one(related='move_id.company_id', store=True, index=True, precompute=True)
     partner_id = fields.Many2one(
         related='move_id.commercial_partner_id', string="Customer", store=True, index=True, precompute=True)
-    step_id = fields.Many2one('invoice.followup.step', string="Step", required=True, ondelete='restrict')
+    step_id = fields.Many2one(
+        'invoice.followup.step', string="Step", required=True, ondelete='restrict', check_company=True)
     policy_id = fields.Many2one(related='step_id.policy_id', store=True)
     cycle_key = fields.Date(
         string="Installment Due Date",
@@ -66,6 +70,11 @@ class InvoiceFollowupLog(models.Model):
         return self.move_id._get_records_action()
 
     @api.model
+    def _followup_record(self, vals_list):
+        """Write reminder logs for the engine, whoever runs it (users may only read logs)."""
+        return self.sudo().create(vals_list).with_env(self.env)
+
+    @api.model
     def _followup_trigger_mail_queue(self):
         """Reminders are queued, not sent inline: wake the mail queue up once the transaction is committed."""
         cron = self.env.ref('mail.ir_cron_mail_scheduler_action', raise_if_not_found=False)
@@ -74,26 +83,28 @@ class InvoiceFollowupLog(models.Model):
 
     def _followup_update_delivery(self, failure_type, failure_reason):
         """The mail queue reports on a reminder: a failure puts its invoice in exception; a later success (an
-        administrator retried the mail) closes that exception, so resuming never sends the step twice."""
+        administrator retried the mail) closes that exception, so resuming never sends the step twice.
+        The engine's bookkeeping, as superuser: whoever's mail queue run reports it."""
         if failure_type:
-            for log in self.filtered(lambda log: log.state == 'sent'):
+            for log in self.sudo().filtered(lambda log: log.state == 'sent'):
                 reason = failure_reason or failure_type
                 log.write({'state': 'failed', 'note': (reason or '')[:250]})
                 log.move_id.write({'followup_error': self.env._(
                     "The reminder “%(step)s” could not be delivered: %(reason)s", step=log.step_id.name,
                     reason=reason)})
             return
-        for log in self.filtered(lambda log: log.state == 'failed'):
+        for log in self.sudo().filtered(lambda log: log.state == 'failed'):
             log.write({'state': 'sent', 'note': False})
             log.move_id.followup_error = False
 
     def _followup_mark_bounced(self, bounced_email):
-        """Reminders that bounced: their invoices pause on a bounce case until the address changes."""
-        self.write({'state': 'bounced', 'note': self.env._("Bounced: %(email)s", email=bounced_email or '')})
-        for partner, logs in self.grouped(lambda log: log.move_id.commercial_partner_id).items():
+        """Reminders that bounced: their invoices pause on a bounce case until the address changes.
+        The engine's bookkeeping, as superuser: whoever's incoming mail reports the bounce."""
+        logs = self.sudo()
+        logs.write({'state': 'bounced', 'note': self.env._("Bounced: %(email)s", email=bounced_email or '')})
+        for partner, partner_logs in logs.grouped(lambda log: log.move_id.commercial_partner_id).items():
             if bounced_email:
                 partner.followup_bounced_email = bounced_email
-            moves = logs.move_id
-            for company_moves in moves.grouped('company_id').values():
-                self.env['invoice.followup.case']._followup_open(company_moves, 'bounce', body=self.env._(
+            for company_moves in partner_logs.move_id.grouped('company_id').values():
+                self.env['invoice.followup.case'].sudo()._followup_open(company_moves, 'bounce', body=self.env._(
                     "The reminder to %(email)s bounced.", email=bounced_email or partner.email or ''))

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
 
 
 class InvoiceFollowupPolicy(models.Model):
@@ -55,6 +56,27 @@ class InvoiceFollowupPolicy(models.Model):
         for policy in self:
             if policy.min_amount < 0 or policy.high_value_amount < 0 or policy.max_reminders < 0:
                 raise ValidationError(self.env._("The amounts and counts of a follow-up policy cannot be negative."))
+
+    @api.constrains('company_id')
+    def _check_company_users(self):
+        """A policy given to one company: its steps' templates must be that company's or shared, and no other
+        company may follow it (as its default, a customer's, an invoice's or a recurring schedule's policy)."""
+        self.step_ids._check_company()
+        for policy in self.sudo().with_context(active_test=False).filtered('company_id'):
+            company = policy.company_id
+            uses = Domain('followup_policy_id', '=', policy.id)
+            elsewhere = uses & Domain('company_id', '!=', company.id)
+            others = self.env['res.company'].sudo().search([('id', '!=', company.id)])
+            if (others.filtered_domain(uses)
+                    or policy.env['account.move'].search_count(elsewhere, limit=1)
+                    or policy.env['invoice.followup.recurring'].search_count(elsewhere, limit=1)
+                    or any(policy.env['res.partner'].with_company(other).search_count(uses, limit=1)
+                           for other in others)):
+                raise UserError(self.env._(
+                    "The follow-up policy “%(policy)s” is used by another company than %(company)s (as its default "
+                    "policy, or by its customers, invoices or recurring schedules): it cannot belong to %(company)s "
+                    "only. Duplicate it and give the copy to %(company)s instead.",
+                    policy=policy.name, company=company.name))
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)

@@ -75,7 +75,7 @@ class InvoiceFollowupRecurring(models.Model):
         string="Send Automatically",
         help="E-mail each posted invoice to the customer with its PDF, the way the Send button does.")
     mail_template_id = fields.Many2one(
-        'mail.template', string="E-mail Template",
+        'mail.template', string="E-mail Template", check_company=True,
         domain="[('model', '=', 'account.move')]",
         default=lambda self: self._default_mail_template_id())
     followup_policy_id = fields.Many2one(

@@ -46,6 +46,7 @@ class InvoiceFollowupStep(models.Model):
         'mail.template',
         string="E-mail Template",
         domain="[('model', '=', 'account.move')]",
+        check_company=True,
     )
     activity_type_id = fields.Many2one(
         'mail.activity.type',

@@ -20,7 +20,7 @@ class ResCompany(models.Model):
     followup_policy_id = fields.Many2one(
         'invoice.followup.policy',
         string="Default Follow-up Policy",
-        domain="[('company_id', 'in', (id, False))]",
+        check_company=True,
         default=lambda self: self._default_followup_policy_id(),
     )
     followup_business_days = fields.Boolean(
@@ -67,6 +67,12 @@ class ResCompany(models.Model):
             if any(number < 0 for number in numbers):
                 raise ValidationError(self.env._(
                     "The minimum amount and the minimum days between reminders cannot be negative."))
+
+    @api.constrains('followup_policy_id')
+    def _check_followup_policy_company(self):
+        # res.company does not check its companies on write (no _check_company_auto): a policy of another company
+        # would drive this company's reminders.
+        self._check_company(['followup_policy_id'])
 
     def write(self, vals):
         res = super().write(vals)

@@ -4,7 +4,12 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.fields import Domain
 
+from .account_move import FOLLOWUP_READERS
+
 PAYS_LATE_DAYS = 7
+# Who may switch a customer's reminders off (or on): billing users. Enforced on the fields, so that a contact
+# manager without billing rights cannot do it over RPC or by import either.
+FOLLOWUP_CONTROLLERS = 'account.group_account_invoice'
 
 
 class ResPartner(models.Model):
@@ -14,38 +19,48 @@ class ResPartner(models.Model):
         'invoice.followup.policy',
         string="Follow-up Policy",
         company_dependent=True,
+        check_company=True,
+        groups=FOLLOWUP_CONTROLLERS,
         help="Reminder policy for this customer's invoices. Empty: the company's default policy.",
     )
+    # Not copied: a duplicate is a new customer, reminded by default (and a contact manager may duplicate it).
     followup_excluded = fields.Boolean(
         string="No Automatic Reminders",
+        copy=False,
+        groups=FOLLOWUP_CONTROLLERS,
         help="Never send automatic reminders to this customer.",
     )
     followup_strategic = fields.Boolean(
         string="Strategic Customer",
+        copy=False,
+        groups=FOLLOWUP_CONTROLLERS,
         help="Firm and final reminders of this customer go to a person (a collection case) instead of being sent.",
     )
     followup_bounced_email = fields.Char(
-        string="Bounced Reminder Address", copy=False, readonly=True,
+        string="Bounced Reminder Address", copy=False, readonly=True, groups=FOLLOWUP_CONTROLLERS,
         help="A reminder to this address bounced: no more reminders are e-mailed to it until the address changes.",
     )
-    followup_log_count = fields.Integer(compute='_compute_followup_log_count', export_string_translation=False)
-    followup_case_count = fields.Integer(compute='_compute_followup_case_count', export_string_translation=False)
+    followup_log_count = fields.Integer(
+        compute='_compute_followup_log_count', groups=FOLLOWUP_READERS, export_string_translation=False)
+    followup_case_count = fields.Integer(
+        compute='_compute_followup_case_count', groups=FOLLOWUP_READERS, export_string_translation=False)
     followup_avg_days_late = fields.Float(
         string="Average Days Late", compute='_compute_followup_payment_behaviour',
-        groups='account.group_account_invoice,account.group_account_readonly',
+        groups=FOLLOWUP_READERS,
         help="Over the invoices of the last 12 months paid or past due: days paid after the due date (0 when on "
         "time), or days late so far when still unpaid.")
     followup_avg_days_to_pay = fields.Float(
         string="Average Days to Pay", compute='_compute_followup_payment_behaviour',
-        groups='account.group_account_invoice,account.group_account_readonly',
+        groups=FOLLOWUP_READERS,
         help="Days from the invoice date to the payment, over the invoices of the last 12 months paid.")
     followup_pays_late = fields.Boolean(
         string="Usually Pays Late", compute='_compute_followup_payment_behaviour',
-        groups='account.group_account_invoice,account.group_account_readonly',
+        groups=FOLLOWUP_READERS,
         help="Pays more than a week late on average over the last 12 months.")
     followup_reminder_move_ids = fields.Many2many(
         'account.move',
         compute='_compute_followup_reminder_move_ids',
+        groups=FOLLOWUP_READERS,
         export_string_translation=False,
         help="Invoices a consolidated reminder is about: those given in the context by the cron, "
         "else the customer's invoices under active follow-up (template preview).",
@@ -119,7 +134,7 @@ class ResPartner(models.Model):
     def _followup_on_email_changed(self):
         """A new address: stop treating the customer as bounced or unreachable, and resume their reminders."""
         commercial = self.commercial_partner_id
-        bounced = commercial.filtered('followup_bounced_email')
+        bounced = commercial.sudo().filtered('followup_bounced_email')  # whoever changes the address
         if bounced:
             bounced.sudo().followup_bounced_email = False
         cases = self.env['invoice.followup.case'].sudo().search([

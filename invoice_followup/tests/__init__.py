@@ -15,3 +15,4 @@ from . import test_milestone_security
 from . import test_collections_metrics
 from . import test_collections_report
 from . import test_form_robustness
+from . import test_access

@@ -142,7 +142,7 @@ class TestCadenceSchedule(InvoiceFollowupCommon):
 
     def test_adding_an_earlier_step_never_goes_back_in_tone(self):
         invoice = self._followup_invoice(due='2026-01-31')
-        self.env['invoice.followup.log'].create({
+        self.env['invoice.followup.log'].sudo().create({
             'move_id': invoice.id, 'step_id': self.step_late_7.id, 'cycle_key': '2026-01-31',
             'date': '2026-02-07', 'currency_id': invoice.currency_id.id,
         })

@@ -39,7 +39,7 @@ class TestCadenceSecurity(InvoiceFollowupCommon):
             self.step_due.with_user(self.billing_user).offset_days = 3
 
     def test_others_cannot_read_or_act(self):
-        log = self.env['invoice.followup.log'].create({
+        log = self.env['invoice.followup.log'].sudo().create({
             'move_id': self.invoice.id, 'step_id': self.step_due.id, 'cycle_key': '2026-01-31',
             'currency_id': self.invoice.currency_id.id,
         })

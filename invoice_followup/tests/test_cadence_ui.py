@@ -88,7 +88,7 @@ class TestCadenceUi(InvoiceFollowupCommon):
 
     def test_invoice_form_shows_reminders(self):
         invoice = self._followup_invoice()
-        self.env['invoice.followup.log'].create({
+        self.env['invoice.followup.log'].sudo().create({
             'move_id': invoice.id, 'step_id': self.step_due.id, 'cycle_key': '2026-01-31',
             'currency_id': invoice.currency_id.id,
         })

@@ -44,7 +44,7 @@ class TestCollectionsMetrics(InvoiceFollowupCommon):
 
     @classmethod
     def _log(cls, move, step, day, state='sent', is_test=False):
-        return cls.env['invoice.followup.log'].create({
+        return cls.env['invoice.followup.log'].sudo().create({
             'move_id': move.id, 'step_id': step.id, 'cycle_key': move.invoice_date_due, 'date': day,
             'state': state, 'is_test': is_test, 'currency_id': move.currency_id.id,
             'amount_due': move.amount_residual,

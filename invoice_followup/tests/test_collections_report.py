@@ -32,7 +32,7 @@ class TestCollectionsReport(InvoiceFollowupCommon):
     def test_paid_date_is_the_last_payment_and_reminders_count_until_then(self):
         invoice = self._followup_invoice(1000.0, '2026-01-01', '2026-01-31')
         self._register_payment(invoice, amount=300.0, payment_date='2026-01-20')
-        self.env['invoice.followup.log'].create([{
+        self.env['invoice.followup.log'].sudo().create([{
             'move_id': invoice.id, 'step_id': step.id, 'cycle_key': '2026-01-31', 'date': day, 'state': state,
             'currency_id': invoice.currency_id.id,
         } for step, day, state in (
