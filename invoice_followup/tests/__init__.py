@@ -14,3 +14,6 @@ from . import test_milestone
 from . import test_milestone_security
 from . import test_collections_metrics
 from . import test_collections_report
+from . import test_milestone_rights
+from . import test_milestone_sale_lock
+from . import test_recurring_start
