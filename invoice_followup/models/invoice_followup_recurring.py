@@ -258,8 +258,10 @@ class InvoiceFollowupRecurring(models.Model):
                     index += 1
             skipped = index - schedule.period_index
             schedule.write({'state': 'running', 'period_index': index, 'error_message': False, 'error_date': False})
-            schedule._error_activities().action_feedback(
-                feedback=self.env._("Resumed by %(user)s.", user=self.env.user.name))
+            activities = schedule._error_activities()
+            if not schedule.past_period_count:  # the earlier periods waiting for confirmation were skipped too
+                activities |= schedule._confirmation_activities()
+            activities.action_feedback(feedback=self.env._("Resumed by %(user)s.", user=self.env.user.name))
             if skipped:
                 schedule.message_post(body=self.env._(
                     "Resumed: %(count)s period(s) paused are not invoiced.", count=skipped))
