@@ -80,7 +80,7 @@ def main():
                          f"{idle['invoices']:,} invoices | {idle['seconds']} | | | |")
     lines.append(f"| worker peak memory during a reminder run (ours) | | | | | {ours['peak_memory_mib']} MiB |")
     for key, label in (('recurring', 'recurring cron, invoices posted'),
-                       ('recurring_sent', 'recurring cron, invoices posted and sent with their PDF')):
+                       ('recurring_sent', 'recurring cron, invoices posted and queued for sending')):
         if row := ours.get(key):
             lines.append(f"| {label} | {row['invoices']} schedules | {row['seconds']} | {row['per_second']} "
                          f"schedules/s | | |")

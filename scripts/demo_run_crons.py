@@ -1,5 +1,6 @@
 # Fed to `odoo shell` by scripts/run.sh: run the add-on's scheduled jobs once, as Odoo's cron worker would.
-for xmlid in ('invoice_followup.ir_cron_send_reminders', 'mail.ir_cron_mail_scheduler_action'):
+for xmlid in ('invoice_followup.ir_cron_generate_recurring', 'invoice_followup.ir_cron_send_reminders',
+              'account.ir_cron_account_move_send', 'mail.ir_cron_mail_scheduler_action'):
     cron = env.ref(xmlid)  # noqa: F821 - `env` is provided by odoo shell
     cron.method_direct_trigger()
     print(f"ran {cron.name}")

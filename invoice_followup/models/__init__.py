@@ -13,7 +13,10 @@ from . import mail_thread
 from . import mail_template
 from . import invoice_followup_recurring
 from . import invoice_followup_recurring_line
+from . import invoice_followup_recurring_period
 from . import project_project
 from . import project_milestone
 from . import project_task
 from . import invoice_followup_report
+from . import account_move_send
+from . import sale_order

@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -31,7 +30,9 @@ class InvoiceFollowupRecurring(models.Model):
     _order = 'next_invoice_date, id'
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(
+        required=True, tracking=True, compute='_compute_name', store=True, readonly=False, precompute=True,
+        help="By default the customer and the frequency.")
     company_id = fields.Many2one(
         'res.company', required=True, index=True, default=lambda self: self.env.company)
     partner_id = fields.Many2one(
@@ -69,6 +70,16 @@ class InvoiceFollowupRecurring(models.Model):
         string="Next Billing Dates", compute='_compute_next_dates_display')
     state = fields.Selection(
         RECURRING_STATES, required=True, default='draft', copy=False, index=True, tracking=True)
+    date_started = fields.Date(
+        string="Started On", copy=False, readonly=True,
+        help="The day the schedule was started: periods billed before it are invoiced only once a person "
+             "confirms them.")
+    past_periods_confirmed = fields.Boolean(
+        string="Earlier Periods Confirmed", copy=False, readonly=True, tracking=True,
+        help="A person confirmed that the periods billed before the day the schedule was started are invoiced.")
+    past_period_count = fields.Integer(
+        string="Earlier Periods to Confirm", compute='_compute_past_period_count',
+        help="Periods billed before the day the schedule was started, waiting for a person's confirmation.")
     auto_post = fields.Boolean(
         string="Post Automatically", default=True, help="Post each invoice when it is generated.")
     auto_send = fields.Boolean(
@@ -109,6 +120,14 @@ class InvoiceFollowupRecurring(models.Model):
     # COMPUTE METHODS
     # -------------------------------------------------------------------------
 
+    @api.depends('partner_id', 'interval_number', 'interval_unit')
+    def _compute_name(self):
+        for schedule in self:
+            if not schedule.name and schedule.partner_id and schedule.interval_unit:
+                schedule.name = self.env._(
+                    "%(customer)s — %(frequency)s", customer=schedule.partner_id.display_name,
+                    frequency=schedule._frequency_label())
+
     @api.depends('date_start', 'date_end', 'max_invoices', 'interval_number', 'interval_unit', 'billing_timing',
                  'period_index', 'state', 'invoice_count')
     def _compute_next_invoice_date(self):
@@ -124,6 +143,12 @@ class InvoiceFollowupRecurring(models.Model):
             dates = schedule._next_billing_dates(3) if schedule.date_start and schedule.interval_number > 0 else []
             lang = schedule.partner_id.lang or self.env.lang
             schedule.next_dates_display = ", ".join(format_date(self.env, day, lang_code=lang) for day in dates)
+
+    @api.depends('state', 'date_started', 'past_periods_confirmed', 'period_index', 'invoice_count')
+    def _compute_past_period_count(self):
+        for schedule in self:
+            awaiting = schedule.state in ('running', 'paused') and not schedule.past_periods_confirmed
+            schedule.past_period_count = len(schedule._periods_before(schedule.date_started)) if awaiting else 0
 
     @api.depends('invoice_ids.state')
     def _compute_invoice_count(self):
@@ -158,13 +183,28 @@ class InvoiceFollowupRecurring(models.Model):
     # CRUD
     # -------------------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        schedules = super().create(vals_list)
+        schedules._set_date_started()
+        return schedules
+
     def write(self, vals):
         if any(key in vals for key in ('date_start', 'interval_number', 'interval_unit', 'billing_timing')):
             if self.filtered(lambda schedule: schedule.invoice_ids):
                 raise UserError(self.env._(
                     "The start date, interval and billing timing of a schedule that has invoiced cannot change: "
                     "end it and create a new one."))
-        return super().write(vals)
+        res = super().write(vals)
+        if vals.get('state') == 'running':
+            self._set_date_started()
+        return res
+
+    def _set_date_started(self):
+        """However a schedule comes to run (Start, an import, code), the day it did is kept: the periods billed
+        before it wait for a person's confirmation."""
+        for schedule in self.filtered(lambda schedule: schedule.state == 'running' and not schedule.date_started):
+            schedule.date_started = schedule.company_id._followup_today()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_invoiced(self):
@@ -176,14 +216,28 @@ class InvoiceFollowupRecurring(models.Model):
     # -------------------------------------------------------------------------
 
     def action_start(self):
+        """Start the schedules. One whose periods are billed before today asks first (the start wizard lists
+        them): invoice them too, or start from the next period."""
         for schedule in self:
             if schedule.state != 'draft':
                 raise UserError(self.env._("“%(name)s” has already started.", name=schedule.name))
             if not schedule.line_ids:
                 raise UserError(self.env._("Add at least one line to “%(name)s” before starting it.",
                                            name=schedule.name))
-        self.write({'state': 'running'})
-        return True
+        asking = self.filtered(lambda schedule: schedule._periods_before(schedule._confirmation_day()))
+        if len(asking) > 1:
+            raise UserError(self.env._(
+                "%(names)s have periods billed before today: start them one by one to say what to do with those "
+                "periods.", names=", ".join(asking.mapped('name'))))
+        (self - asking)._start()
+        return asking._open_start_wizard() if asking else True
+
+    def action_review_past_periods(self):
+        """A running schedule whose earlier periods wait for confirmation: list them and ask."""
+        self.ensure_one()
+        if not self.past_period_count:
+            raise UserError(self.env._("“%(name)s” has no earlier period to confirm.", name=self.name))
+        return self._open_start_wizard()
 
     def action_pause(self):
         if self.filtered(lambda schedule: schedule.state != 'running'):
@@ -204,8 +258,10 @@ class InvoiceFollowupRecurring(models.Model):
                     index += 1
             skipped = index - schedule.period_index
             schedule.write({'state': 'running', 'period_index': index, 'error_message': False, 'error_date': False})
-            schedule._error_activities().action_feedback(
-                feedback=self.env._("Resumed by %(user)s.", user=self.env.user.name))
+            activities = schedule._error_activities()
+            if not schedule.past_period_count:  # the earlier periods waiting for confirmation were skipped too
+                activities |= schedule._confirmation_activities()
+            activities.action_feedback(feedback=self.env._("Resumed by %(user)s.", user=self.env.user.name))
             if skipped:
                 schedule.message_post(body=self.env._(
                     "Resumed: %(count)s period(s) paused are not invoiced.", count=skipped))
@@ -218,7 +274,7 @@ class InvoiceFollowupRecurring(models.Model):
     def action_reset_draft(self):
         if self.filtered('invoice_ids'):
             raise UserError(self.env._("A schedule that has issued invoices cannot go back to draft."))
-        self.write({'state': 'draft', 'period_index': 0})
+        self.write({'state': 'draft', 'period_index': 0, 'date_started': False, 'past_periods_confirmed': False})
         return True
 
     def action_view_invoices(self):
@@ -234,69 +290,10 @@ class InvoiceFollowupRecurring(models.Model):
         for schedule in self:
             if schedule.state != 'running':
                 raise UserError(self.env._("“%(name)s” is not running.", name=schedule.name))
+            if schedule.past_period_count:
+                return schedule.action_review_past_periods()
             schedule.with_company(schedule.company_id)._generate_due_invoices(schedule.company_id._followup_today())
         return True
-
-    # -------------------------------------------------------------------------
-    # BUSINESS METHODS: periods
-    # -------------------------------------------------------------------------
-
-    def _interval(self, count):
-        """``count`` intervals as a relativedelta (the anchor day is kept: 31 → Feb 28/29 → Mar 31)."""
-        self.ensure_one()
-        number = self.interval_number * count
-        return {
-            'day': relativedelta(days=number),
-            'week': relativedelta(weeks=number),
-            'month': relativedelta(months=number),
-            'year': relativedelta(years=number),
-        }[self.interval_unit]
-
-    def _period(self, index):
-        """(first day, last day) of the period number ``index``, always computed from the start date, never from
-        the previous period (that would drift: 31 → 28 → 28)."""
-        self.ensure_one()
-        start = self.date_start + self._interval(index)
-        return start, self.date_start + self._interval(index + 1) - relativedelta(days=1)
-
-    def _billing_date(self, index):
-        self.ensure_one()
-        start, end = self._period(index)
-        return start if self.billing_timing == 'advance' else end + relativedelta(days=1)
-
-    def _is_finished(self, index=None, count=None):
-        """Whether the period ``index`` (by default the next one) is past the end date or the number of invoices."""
-        self.ensure_one()
-        index = self.period_index if index is None else index
-        count = self.invoice_count if count is None else count
-        if self.max_invoices and count >= self.max_invoices:
-            return True
-        return bool(self.date_end and self._period(index)[0] > self.date_end)
-
-    def _next_billing_dates(self, limit):
-        self.ensure_one()
-        if self.state == 'done':
-            return []
-        dates = []
-        index, count = self.period_index, self.invoice_count
-        while len(dates) < limit and not self._is_finished(index, count):
-            dates.append(self._billing_date(index))
-            index += 1
-            count += 1
-        return dates
-
-    def _period_label(self, start, end):
-        """"November 2026" for a calendar month, "2026" for a calendar year, else the range of dates."""
-        self.ensure_one()
-        lang = self.partner_id.lang or self.env.lang
-        if start.day == 1 and end == start + relativedelta(months=1, days=-1):
-            return format_date(self.env, start, lang_code=lang, date_format='MMMM y')
-        if (start.month, start.day) == (1, 1) and end == start + relativedelta(years=1, days=-1):
-            return str(start.year)
-        if start == end:
-            return format_date(self.env, start, lang_code=lang)
-        return self.env._("%(start)s to %(end)s", start=format_date(self.env, start, lang_code=lang),
-                          end=format_date(self.env, end, lang_code=lang))
 
     # -------------------------------------------------------------------------
     # BUSINESS METHODS: invoicing
@@ -348,21 +345,15 @@ class InvoiceFollowupRecurring(models.Model):
         return invoice
 
     def _send_invoice(self, invoice):
-        """Odoo's own invoice sending: the PDF is rendered and attached, the invoice marked as sent."""
+        """Odoo's own invoice sending, through its sending job and the mail queue (never inside this run): the
+        PDF is rendered and attached, the e-mail queued with the schedule's template, the invoice marked as sent.
+        """
         self.ensure_one()
         if not invoice.partner_id.email:
             raise UserError(self.env._(
                 "%(partner)s has no e-mail address: invoice %(invoice)s cannot be sent.",
                 partner=invoice.partner_id.display_name, invoice=invoice.name))
-        self.env['account.move.send'].with_context(mail_notify_force_send=False)._generate_and_send_invoices(
-            invoice,
-            from_cron=False,
-            allow_raising=True,
-            sending_methods=['email'],
-            mail_template=self.mail_template_id,
-            author_user_id=self.env.user.id,
-            author_partner_id=self.env.user.partner_id.id,
-        )
+        self.env['account.move.send']._followup_send_later(invoice, self._responsible())
 
     def _generate_next(self, today):
         """Issue the invoice of the next period if it is due by ``today``, and move on to the following period.
@@ -371,6 +362,9 @@ class InvoiceFollowupRecurring(models.Model):
         """
         self.ensure_one()
         if self.state != 'running' or self._is_finished() or self._billing_date(self.period_index) > today:
+            return None
+        if self._awaits_confirmation(self.period_index):
+            self._ask_confirmation()
             return None
         invoice = self._generate_period(self.period_index)
         self.period_index += 1
@@ -391,11 +385,19 @@ class InvoiceFollowupRecurring(models.Model):
             invoices |= invoice
         return invoices
 
-    def _error_activities(self):
+    def _todos(self, summary):
         todo = self.env.ref('mail.mail_activity_data_todo')
-        summary = self.env._("Recurring invoice failed")
         return self.activity_ids.filtered(
             lambda activity: activity.activity_type_id == todo and activity.summary == summary)
+
+    def _error_activities(self):
+        return self._todos(self.env._("Recurring invoice failed"))
+
+    def _responsible(self):
+        """Who is in charge of the schedule: its creator while an active internal user, else the current user."""
+        self.ensure_one()
+        owner = self.create_uid
+        return owner if owner.active and owner._is_internal() else self.env.user
 
     def _mark_failed(self, today, error):
         """Record why the schedule failed today: it leaves today's run, and is retried tomorrow or when resumed."""
@@ -404,14 +406,12 @@ class InvoiceFollowupRecurring(models.Model):
         self.write({'error_message': message, 'error_date': today})
         self.message_post(body=self.env._("Recurring invoice not issued: %(error)s", error=message))
         if not self._error_activities():
-            owner = self.create_uid
-            responsible = owner if owner.active and owner._is_internal() else self.env.user
             self.activity_schedule(
                 'mail.mail_activity_data_todo',
                 date_deadline=today,
                 summary=self.env._("Recurring invoice failed"),
                 note=Markup("<p>%s</p>") % message,
-                user_id=responsible.id,
+                user_id=self._responsible().id,
             )
         self._report_failure(message)
 

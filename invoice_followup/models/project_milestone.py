@@ -2,7 +2,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import LockError, UserError, ValidationError
+from odoo.exceptions import AccessError, LockError, UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import float_compare
 
@@ -63,6 +63,11 @@ class ProjectMilestone(models.Model):
                 milestone.invoice_currency_id = milestone.project_id.billing_currency_id
                 milestone.invoice_amount = shares.get(milestone.id, 0.0)
 
+    @api.constrains('sale_line_id', 'project_id')
+    def _check_billing_sale_line(self):
+        for milestone in self:
+            milestone._billing_check_sale_line()
+
     @api.constrains('invoice_percentage')
     def _check_invoice_percentage(self):
         for milestone in self:
@@ -94,6 +99,21 @@ class ProjectMilestone(models.Model):
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
+
+    def action_billing_create_invoice(self):
+        """Billing creates the invoice of a reached milestone left to it (reached by someone who cannot create
+        invoices). Invoicing a milestone that already has its invoice changes nothing."""
+        for milestone in self:
+            if not milestone.project_id._billing_can_invoice(self.env.user):
+                raise AccessError(self.env._(
+                    "Only a billing user of the project's company can invoice milestone “%(milestone)s”.",
+                    milestone=milestone.name))
+            if not milestone.is_reached:
+                raise UserError(self.env._(
+                    "Milestone “%(milestone)s” is not reached: there is nothing to invoice yet.",
+                    milestone=milestone.name))
+        self._billing_on_reached()
+        return True
 
     def action_view_invoice(self):
         self.ensure_one()
@@ -149,14 +169,40 @@ class ProjectMilestone(models.Model):
             project = milestone.project_id
             if not project or not project._billing_in_force():
                 continue
-            if not milestone._billing_sale_line():
+            sale_line = milestone._billing_sale_line()
+            if not project._billing_can_invoice(self.env.user):
+                if sale_line or milestone.sudo().invoice_percentage:
+                    milestone._billing_leave_to_billing()
+                continue
+            if not sale_line:
                 project._billing_check_plan()
                 if not milestone.sudo().invoice_percentage:
                     continue
             milestone._billing_create_invoice()
+            project._billing_todo_done(milestone._billing_todo_summary(), self.env._("Invoiced."))
+
+    def _billing_todo_summary(self):
+        self.ensure_one()
+        return self.env._("Milestone to invoice: %(milestone)s", milestone=self.name)
+
+    def _billing_leave_to_billing(self):
+        """Reached by a user who cannot create invoices (a project user, a portal collaborator closing the last
+        task): no invoice appears. The project's billing responsible gets a to-do and invoices the milestone with
+        its Create Invoice button."""
+        self.ensure_one()
+        project = self.project_id.sudo()
+        responsible = project._billing_responsible()
+        project._billing_todo(self._billing_todo_summary(), responsible, self.env._(
+            "%(user)s reached milestone “%(milestone)s” but cannot create invoices: open the milestone and press "
+            "Create Invoice to invoice it.", user=self.env.user.name, milestone=self.name))
+        self._billing_post(self.env._(
+            "Milestone “%(milestone)s” reached by %(user)s: its invoice is left to %(responsible)s.",
+            milestone=self.name, user=self.env.user.name, responsible=responsible.name))
 
     def _billing_on_unreached(self):
         for milestone in self:
+            milestone.project_id.sudo()._billing_todo_done(
+                milestone._billing_todo_summary(), self.env._("The milestone is no longer reached."))
             milestone.flush_recordset()
             milestone.lock_for_update()
             invoice = milestone.sudo().invoice_id
@@ -257,7 +303,9 @@ class ProjectMilestone(models.Model):
     def _billing_create_from_sale_line(self, sale_line):
         """Invoice the milestone's share of its sale order line, the way the sale order would."""
         self.ensure_one()
+        self._billing_check_sale_line()
         order = sale_line.order_id.with_company(sale_line.company_id)
+        order._followup_lock_for_invoicing()  # the order's own "Create invoice" takes the same lock
         sale_line = sale_line.with_company(sale_line.company_id)
         quantity = min(self.sudo().product_uom_qty, sale_line.qty_to_invoice)
         if float_compare(quantity, 0.0, precision_rounding=sale_line.product_uom_id.rounding or 0.01) <= 0:
@@ -285,15 +333,28 @@ class ProjectMilestone(models.Model):
 
     def _billing_send_invoice(self, invoice):
         """Hand the posted invoice to Odoo's own send queue (PDF and e-mail out of the user's transaction)."""
-        cron = self.env.ref('account.ir_cron_account_move_send', raise_if_not_found=False)
-        if cron and cron.sudo().active:
-            invoice.sending_data = {
-                'author_user_id': self.env.user.id,
-                'author_partner_id': self.env.user.partner_id.id,
-            }
-            cron.sudo()._trigger()
-        else:
-            self.env['account.move.send']._generate_and_send_invoices(invoice, allow_raising=False)
+        self.env['account.move.send']._followup_send_later(invoice, self.env.user)
+
+    def _billing_check_sale_line(self):
+        """A milestone invoices only an order of its project's billing customer, in the project's company."""
+        self.ensure_one()
+        milestone = self.sudo()
+        line, project = milestone.sale_line_id, milestone.project_id
+        if not line or not project:
+            return
+        order = line.order_id
+        if project.company_id and line.company_id != project.company_id:
+            raise ValidationError(self.env._(
+                "Milestone “%(milestone)s” cannot invoice sale order %(order)s: the order belongs to %(company)s, "
+                "project “%(project)s” to %(project_company)s.", milestone=milestone.name, order=order.name,
+                company=line.company_id.name, project=project.display_name, project_company=project.company_id.name))
+        customer = project.billing_partner_id.commercial_partner_id
+        if customer and (order.partner_id | order.partner_invoice_id).commercial_partner_id != customer:
+            raise ValidationError(self.env._(
+                "Milestone “%(milestone)s” cannot invoice sale order %(order)s of %(customer)s: project "
+                "“%(project)s” bills %(billing)s.", milestone=milestone.name, order=order.name,
+                customer=order.partner_id.display_name, project=project.display_name,
+                billing=project.billing_partner_id.display_name))
 
     def _billing_post(self, body):
         """The same chatter note on the milestone and on its project."""

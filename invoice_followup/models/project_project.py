@@ -116,6 +116,8 @@ class ProjectProject(models.Model):
     def _check_billing_company(self):
         # project.project does not check its companies automatically (no _check_company_auto): do it for the plan.
         self._check_company(['billing_partner_id', 'billing_product_id'])
+        for milestone in self.sudo().milestone_ids:
+            milestone._billing_check_sale_line()
 
     # -------------------------------------------------------------------------
     # ACTIONS
@@ -149,6 +151,47 @@ class ProjectProject(models.Model):
         project = self.sudo()
         return bool(project.billing_partner_id) and project.billing_currency_id.compare_amounts(
             project.billing_amount, 0.0) > 0
+
+    def _billing_can_invoice(self, user):
+        """Whether ``user`` may make an invoice of this project appear: a billing user of the project's company,
+        or the superuser (data loading and scheduled actions)."""
+        self.ensure_one()
+        if user._is_superuser():
+            return True
+        company = self.sudo().company_id
+        return user.has_group(BILLING_GROUP) and (not company or company in user.company_ids)
+
+    def _billing_responsible(self):
+        """Who invoices what the project's users cannot: the project manager when they can, else the first
+        billing administrator (or billing user) of the project's company."""
+        self.ensure_one()
+        project = self.sudo()
+        if project.user_id and self._billing_can_invoice(project.user_id):
+            return project.user_id
+        company = project.company_id or self.env.company
+        Users = self.env['res.users'].sudo()
+        for group_xmlid in ('account.group_account_manager', BILLING_GROUP):
+            user = Users.search([
+                ('all_group_ids', 'in', self.env.ref(group_xmlid).id), ('share', '=', False),
+                ('company_ids', 'in', company.id)], order='id', limit=1)
+            if user:
+                return user
+        return self.env.ref('base.user_admin')
+
+    def _billing_todos(self, summary):
+        todo = self.env.ref('mail.mail_activity_data_todo')
+        return self.sudo().activity_ids.filtered(
+            lambda activity: activity.activity_type_id == todo and activity.summary == summary)
+
+    def _billing_todo(self, summary, user, note):
+        """A to-do on the project, once per question."""
+        self.ensure_one()
+        return self._billing_todos(summary) or self.sudo().activity_schedule(
+            'mail.mail_activity_data_todo', summary=summary, note=note, user_id=user.id)
+
+    def _billing_todo_done(self, summary, feedback):
+        for project in self:
+            project._billing_todos(summary).action_feedback(feedback=feedback)
 
     def _billing_milestones(self):
         """The milestones that share the contract, in plan order (the last one takes the rounding)."""
@@ -203,19 +246,11 @@ class ProjectProject(models.Model):
     def _billing_schedule_review(self, milestone, invoice):
         """A reached milestone with a posted invoice was un-reached: ask a person, once, never reverse."""
         self.ensure_one()
-        summary = self.env._("Milestone un-reached: %(milestone)s", milestone=milestone.name)
-        activity_type = self.env.ref('mail.mail_activity_data_todo')
-        project = self.sudo()
-        existing = project.activity_ids.filtered(
-            lambda activity: activity.activity_type_id == activity_type and activity.summary == summary)
-        if existing:
-            return existing
-        return project.activity_schedule(
-            'mail.mail_activity_data_todo',
-            summary=summary,
-            note=self.env._(
+        return self._billing_todo(
+            self.env._("Milestone un-reached: %(milestone)s", milestone=milestone.name),
+            self.sudo().user_id or self.env.user,
+            self.env._(
                 "Milestone “%(milestone)s” is no longer reached but its invoice %(invoice)s is posted. Decide "
                 "whether to issue a credit note: nothing was reversed automatically.",
                 milestone=milestone.name, invoice=invoice.display_name),
-            user_id=(project.user_id or self.env.user).id,
         )

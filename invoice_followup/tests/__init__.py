@@ -16,3 +16,6 @@ from . import test_collections_metrics
 from . import test_collections_report
 from . import test_form_robustness
 from . import test_access
+from . import test_milestone_rights
+from . import test_milestone_sale_lock
+from . import test_recurring_start

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.fields import Command
+from odoo.tests.common import freeze_time
 
 from .common import InvoiceFollowupCommon
 
@@ -14,7 +15,9 @@ class RecurringCommon(InvoiceFollowupCommon):
         cls.journal_sale = cls.company_data['default_journal_sale']
 
     @classmethod
-    def _schedule(cls, start='2026-11-01', state='running', lines=None, **values):
+    def _schedule(cls, start='2026-11-01', state='running', lines=None, started=None, **values):
+        """A schedule of ``start``; running: started on ``started`` (by default on its start date, so that no
+        period lies before the day it was started)."""
         schedule = cls.env['invoice.followup.recurring'].create({
             'name': 'Retainer',
             'partner_id': cls.partner_a.id,
@@ -29,7 +32,8 @@ class RecurringCommon(InvoiceFollowupCommon):
             **values,
         })
         if state == 'running':
-            schedule.action_start()
+            with freeze_time(started or start):
+                schedule.action_start()
         return schedule
 
     def _run_recurring_cron(self):

@@ -34,7 +34,10 @@ class TestMilestoneSecurity(MilestoneBillingCommon):
             self.env['project.milestone.billing.plan'].with_user(self.project_user).create(
                 {'project_id': project.id, 'preset': 'thirds'})
         milestone = as_pm.milestone_ids.sorted('sequence')[0]
-        milestone.is_reached = True  # the delivery is the project's call; the invoice follows the plan
+        milestone.is_reached = True  # the delivery is the project's call; the invoice is billing's
+        self.assertTrue(milestone.is_reached)
+        self.assertFalse(self._invoices(project.milestone_ids), "a project user makes no invoice appear")
+        project.milestone_ids.sorted('sequence')[0].with_user(self.billing_user).action_billing_create_invoice()
         invoice = project.milestone_ids.sorted('sequence')[0].invoice_id
         self.assertEqual(invoice.amount_untaxed, 500.0)
         with self.assertRaises(AccessError):

@@ -154,8 +154,8 @@ class TestRecurringSecurity(RecurringCommon):
             'name': 'Billing user retainer', 'partner_id': self.partner_a.id, 'date_start': '2026-11-01',
             'line_ids': [Command.create({'name': 'Retainer', 'price_unit': 100.0, 'tax_ids': [Command.clear()]})],
         })
-        schedule.action_start()
         with self._at('2026-11-01'):
+            schedule.action_start()
             schedule.action_generate_now()
         self.assertEqual(schedule.invoice_count, 1)
         schedule.action_pause()
@@ -192,8 +192,8 @@ class TestRecurringSecurity(RecurringCommon):
         })
         self.assertEqual(schedule_b.company_id, company_b)
         self.assertEqual(schedule_b.journal_id, other['default_journal_sale'], "the company's own sales journal")
-        schedule_b.action_start()
         with self._at('2026-11-01'):
+            schedule_b.action_start()
             self._run_recurring_cron()
         invoice_a, invoice_b = self._invoices(schedule_a), self._invoices(schedule_b)
         self.assertEqual(invoice_a.company_id, self.company)
@@ -224,9 +224,9 @@ class TestRecurringUi(RecurringCommon):
             self.assertEqual(form.journal_id, self.journal_sale)
             self.assertEqual(form.next_dates_display, "01/31/2027, 02/28/2027, 03/31/2027")
             schedule = form.save()
+            schedule.action_start()
         self.assertEqual(schedule.line_ids.name, self.product_a.get_product_multiline_description_sale())
         self.assertEqual(schedule.line_ids.tax_ids, self.product_a.taxes_id)
-        schedule.action_start()
         with self._at('2027-01-31'):
             self._run_recurring_cron()
         invoice = schedule.invoice_ids

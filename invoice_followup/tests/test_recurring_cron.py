@@ -118,27 +118,53 @@ class TestRecurringCron(RecurringCommon):
         self.assertEqual(invoice.amount_total, 1000.0 + self.tax_sale_a.amount * 10.0)
         self.assertEqual(invoice.invoice_payment_term_id, self.pay_terms_a)
 
-    def test_auto_send_sends_the_invoice_with_its_pdf_then_reminders_follow(self):
-        schedule = self._schedule(start='2026-01-01', auto_send=True, followup_policy_id=self.policy.id,
-                                  payment_term_id=False)
+    def _run_send_cron(self):
+        """Run Odoo's own invoice sending job the way the cron worker does."""
+        with self.enter_registry_test_mode():
+            self.env.ref('account.ir_cron_account_move_send').method_direct_trigger()
+        self.env.invalidate_all()
+
+    def test_auto_send_goes_through_the_queue_then_reminders_follow(self):
+        template = self.env.ref('account.email_template_edi_invoice').copy({
+            'subject': "Your retainer {{ object.name }}"})
+        schedule = self._schedule(start='2026-01-01', auto_send=True, mail_template_id=template.id,
+                                  followup_policy_id=self.policy.id, payment_term_id=False)
         self.partner_a.followup_policy_id = False
-        with self._at('2026-01-01'):
+        with self._at('2026-01-01'), self.mock_mail_gateway():
             self._run_recurring_cron()
+            self.assertEqual(self.connect_mocked.call_count, 0, "no SMTP connection inside the recurring cron")
+            self.assertFalse(self._new_mails, "no e-mail is even built inside the recurring cron")
         invoice = self._invoices(schedule)
+        self.assertEqual(invoice.state, 'posted')
+        self.assertTrue(invoice.sending_data, "handed to Odoo's own sending job")
+        self.assertFalse(invoice.is_move_sent)
+        self.assertFalse(invoice.invoice_pdf_report_id, "the PDF is not rendered inside the recurring cron either")
+        with self._at('2026-01-01'), self.mock_mail_gateway():
+            self._run_send_cron()
+            self.assertEqual(self.connect_mocked.call_count, 0, "Odoo's sending job queues the e-mail")
         self.assertTrue(invoice.is_move_sent, "marked as sent by Odoo's invoice sending")
+        self.assertFalse(invoice.sending_data)
         self.assertTrue(invoice.invoice_pdf_report_id, "its PDF is generated and stored")
         message = invoice.message_ids.filtered(lambda msg: msg.message_type == 'comment' and self.partner_a in
                                                msg.partner_ids)
         self.assertEqual(len(message), 1)
-        self.assertIn(invoice.name, message.subject)
+        self.assertEqual(message.subject, f"Your retainer {invoice.name}", "with the schedule's e-mail template")
         self.assertTrue(message.attachment_ids, "the PDF goes with the e-mail")
         mail = self.env['mail.mail'].search([('mail_message_id', '=', message.id)])
-        self.assertEqual(mail.state, 'outgoing', "queued, not sent inside the cron")
+        self.assertEqual(mail.state, 'outgoing', "queued for the mail queue")
         self.assertEqual(invoice.followup_policy_id, self.policy)
         self.assertEqual(invoice.followup_state, 'active')
         with self._at('2026-01-08'):  # due on the invoice date: a week late
             self._run_cron()
         self.assertEqual(self._logs(invoice).step_id, self.step_late_7, "then the reminder cadence follows")
+
+    def test_invoice_now_sends_nothing_synchronously(self):
+        schedule = self._schedule(start='2026-01-01', auto_send=True)
+        with self._at('2026-01-01'), self.mock_mail_gateway():
+            schedule.action_generate_now()
+            self.assertEqual(self.connect_mocked.call_count, 0, "no SMTP connection in the user's request")
+            self.assertFalse(self._new_mails)
+        self.assertTrue(self._invoices(schedule).sending_data, "queued for Odoo's sending job")
 
     def test_failing_schedule_is_recorded_once_and_blocks_nothing(self):
         self.partner_b.email = False
@@ -167,7 +193,7 @@ class TestRecurringCron(RecurringCommon):
         with self._at('2026-01-03'):
             self._run_recurring_cron()
         self.assertEqual(len(self._invoices(failing)), 1)
-        self.assertTrue(self._invoices(failing).is_move_sent)
+        self.assertTrue(self._invoices(failing).sending_data, "queued for sending")
         self.assertFalse(failing.error_message, "cleared on success")
         self.assertFalse(failing.activity_ids)
 
