@@ -8,8 +8,8 @@ from . import invoice_followup_case_answer
 from . import res_company
 from . import res_partner
 from . import res_config_settings
-from . import account_move
 from . import account_move_followup_answer
+from . import account_move
 from . import mail_mail
 from . import mail_thread
 from . import invoice_followup_recurring

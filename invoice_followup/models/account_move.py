@@ -12,6 +12,7 @@ from odoo.tools import SQL, config, email_normalize
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
+from .account_move_followup_answer import PAID_STATES
 from .cron_batch import run_in_batches, run_isolated, run_per_company
 
 _logger = logging.getLogger(__name__)
@@ -23,7 +24,6 @@ FOLLOWUP_STATES = [
     ('exception', "Exception"),
     ('done', "Done"),
 ]
-PAID_STATES = ('paid', 'in_payment', 'reversed')
 REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
 RENDERED_FIELDS = ('subject', 'body_html', 'email_from')
 # What may change under a running cron and decides whether an invoice is reminded: re-read after its lock
@@ -45,7 +45,7 @@ class FollowupNoAddressError(FollowupSendError):
 
 
 class AccountMove(models.Model):
-    _inherit = 'account.move'
+    _inherit = ['account.move', 'invoice.followup.answer.mixin']
 
     followup_policy_id = fields.Many2one(
         'invoice.followup.policy',
@@ -103,6 +103,13 @@ class AccountMove(models.Model):
         'invoice.followup.case', 'invoice_followup_case_move_rel', 'move_id', 'case_id', string="Collection Cases",
         copy=False)
     followup_case_count = fields.Integer(compute='_compute_followup_case_count', export_string_translation=False)
+    # What the customer said about this invoice, and its installments (account_move_followup_answer.py).
+    followup_answer_ids = fields.One2many(
+        'invoice.followup.case.answer', 'move_id', string="Customer Answers", copy=False,
+        groups='account.group_account_invoice,account.group_account_readonly')
+    followup_plan_line_ids = fields.One2many(
+        'invoice.followup.case.plan.line', 'move_id', string="Payment Plan Installments", copy=False,
+        groups='account.group_account_invoice,account.group_account_readonly')
     followup_paused_until = fields.Date(string="Reminders Paused Until", copy=False, tracking=True)
     followup_not_before = fields.Date(copy=False, export_string_translation=False)
     followup_error = fields.Text(string="Follow-up Error", copy=False, readonly=True)

@@ -13,8 +13,7 @@ from odoo.tools import float_round, format_date, hash_sign, plaintext2html, veri
 
 from odoo.addons.payment import utils as payment_utils
 
-from .account_move import PAID_STATES
-
+PAID_STATES = ('paid', 'in_payment', 'reversed')
 RESPOND_SCOPE = 'invoice_followup.respond'
 RESPOND_TOKEN_HOURS = 24 * 180
 MAX_COMMENT_LENGTH = 2000
@@ -23,19 +22,14 @@ MAX_PLAN_INSTALLMENTS = 6
 WAITING_FOR_A_PERSON = ('dispute', 'high_value', 'bounce', 'milestone_unreached')
 
 
-class AccountMove(models.Model):
-    """What customers answer about an invoice (a promise, a payment plan, a dispute): kept per invoice
-    (``invoice.followup.case.answer``), it drives that invoice's reminders only. And the invoice's side of the
-    self-service page every reminder links to (controllers/portal.py)."""
+class InvoiceFollowupAnswerMixin(models.AbstractModel):
+    """Part of ``account.move`` (which inherits it), in a file of its own: what customers answer about an invoice
+    (a promise, a payment plan, a dispute), kept per invoice in ``invoice.followup.case.answer`` and driving that
+    invoice's reminders only; and the invoice's side of the self-service page every reminder links to
+    (controllers/portal.py). ``self`` is always an invoice."""
 
-    _inherit = 'account.move'
-
-    followup_answer_ids = fields.One2many(
-        'invoice.followup.case.answer', 'move_id', string="Customer Answers", copy=False,
-        groups='account.group_account_invoice,account.group_account_readonly')
-    followup_plan_line_ids = fields.One2many(
-        'invoice.followup.case.plan.line', 'move_id', string="Payment Plan Installments", copy=False,
-        groups='account.group_account_invoice,account.group_account_readonly')
+    _name = 'invoice.followup.answer.mixin'
+    _description = "Invoice: Customer Answers"
 
     # -------------------------------------------------------------------------
     # ANSWERS AND THE CADENCE

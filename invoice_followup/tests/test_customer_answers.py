@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from odoo import http
 from odoo.exceptions import ConcurrencyError
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.payment import utils as payment_utils
 
 from .common import InvoiceFollowupCommon
 
@@ -255,8 +258,13 @@ class TestCustomerAnswersPortal(CustomerAnswersCommon, HttpCase):
         self.assertIn(invoice.name, document.text)
         pay = self.url_open(self._url(token, 'pay'), allow_redirects=False)
         self.assertEqual(pay.status_code, 303)
-        self.assertIn('/payment/pay?', pay.headers['Location'])
-        self.assertIn(f'invoice_id={invoice.id}', pay.headers['Location'])
+        location = urlsplit(pay.headers['Location'])
+        self.assertEqual(location.path, '/payment/pay', "Odoo's payment link for the invoice")
+        self.assertEqual(parse_qs(location.query), {
+            'invoice_id': [str(invoice.id)], 'amount': ['1200.0'],
+            'access_token': [payment_utils.generate_access_token(
+                invoice.partner_id.id, 1200.0, invoice.currency_id.id, env=self.env)],
+        }, "with a token scoped to the amount, the customer and the currency")
         invoice.invalidate_recordset(['access_token'])
         self.assertFalse(invoice.access_token, "showing the page, the invoice or the way to pay creates no token")
         portal_token = invoice._portal_ensure_token()
@@ -266,3 +274,4 @@ class TestCustomerAnswersPortal(CustomerAnswersCommon, HttpCase):
         self.assertNotIn(portal_token, pay.headers['Location'])
         self.assertEqual(self.url_open(self._url('garbage', 'pay')).status_code, 404)
         self.assertEqual(self.url_open(self._url('garbage', 'invoice')).status_code, 404)
+        self.assertEqual(self.url_open(pay.headers['Location']).status_code, 200, "Odoo takes the payment link")
