@@ -272,6 +272,8 @@ class InvoiceFollowupCase(models.Model):
         invoices resume; the case is resolved once no invoice of it is left with a plan."""
         for case in self:
             refused = case._followup_proposed_plans() or case.answer_ids.filtered(lambda answer: not answer.is_closed)
+            if case.reason != 'payment_plan' or not refused:
+                raise UserError(self.env._("This case has no payment plan to refuse."))
             refused.write({'plan_state': 'refused', 'is_closed': True})
             case.message_post(body=self.env._(
                 "Payment plan refused for %(invoices)s; their reminders resume.",
@@ -309,12 +311,14 @@ class InvoiceFollowupCase(models.Model):
             ('company_id', '=', company.id), ('partner_id', '=', partner.id), ('reason', '=', reason),
             ('is_open', '=', True),
         ], limit=1)
+        news = bool(answer_values)  # something to say on the case: it opens, an invoice joins, a customer answers
         if case:
             new_moves = moves - case.move_ids
+            news = news or bool(new_moves)
             if new_moves or values:
                 case.write({**values, 'move_ids': [Command.link(move.id) for move in new_moves]})
         else:
-            new_moves = moves
+            news = True
             case = self._followup_create_once(self.sudo().with_company(company), {
                 'company_id': company.id,
                 'partner_id': partner.id,
@@ -326,7 +330,7 @@ class InvoiceFollowupCase(models.Model):
             })
         if answer_values:
             case._followup_set_answers(moves, {**answer_values, 'is_closed': False})
-        if body and (new_moves or answer_values):
+        if body and news:
             case.message_post(body=body)
         return case
 
