@@ -45,6 +45,7 @@ class FollowupNoAddressError(FollowupSendError):
 
 
 class AccountMove(models.Model):
+    _name = 'account.move'
     _inherit = ['account.move', 'invoice.followup.answer.mixin']
 
     followup_policy_id = fields.Many2one(
