@@ -4,9 +4,11 @@ from . import invoice_followup_log
 from . import invoice_followup_case_stage
 from . import invoice_followup_case
 from . import invoice_followup_case_plan_line
+from . import invoice_followup_case_answer
 from . import res_company
 from . import res_partner
 from . import res_config_settings
+from . import account_move_followup_answer
 from . import account_move
 from . import mail_mail
 from . import mail_thread

@@ -1,19 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import binascii
 import logging
 from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup
 
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, config, email_normalize, format_date, hash_sign, plaintext2html, verify_hash_signed
+from odoo.tools import SQL, config, email_normalize
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
+from .account_move_followup_answer import PAID_STATES
 from .cron_batch import run_in_batches, run_isolated, run_per_company
 
 _logger = logging.getLogger(__name__)
@@ -25,11 +24,6 @@ FOLLOWUP_STATES = [
     ('exception', "Exception"),
     ('done', "Done"),
 ]
-PAID_STATES = ('paid', 'in_payment', 'reversed')
-RESPOND_SCOPE = 'invoice_followup.respond'
-RESPOND_TOKEN_HOURS = 24 * 180
-MAX_COMMENT_LENGTH = 2000
-MAX_PLAN_INSTALLMENTS = 6
 REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
 RENDERED_FIELDS = ('subject', 'body_html', 'email_from')
 # Who reads an invoice's reminder history, cases and delivery errors: billing users and read-only accountants.
@@ -54,7 +48,8 @@ class FollowupNoAddressError(FollowupSendError):
 
 
 class AccountMove(models.Model):
-    _inherit = 'account.move'
+    _name = 'account.move'
+    _inherit = ['account.move', 'invoice.followup.answer.mixin']
 
     followup_policy_id = fields.Many2one(
         'invoice.followup.policy',
@@ -115,6 +110,12 @@ class AccountMove(models.Model):
         copy=False, groups=FOLLOWUP_READERS)
     followup_case_count = fields.Integer(
         compute='_compute_followup_case_count', groups=FOLLOWUP_READERS, export_string_translation=False)
+    # What the customer said about this invoice, and its installments (account_move_followup_answer.py).
+    followup_answer_ids = fields.One2many(
+        'invoice.followup.case.answer', 'move_id', string="Customer Answers", copy=False, groups=FOLLOWUP_READERS)
+    followup_plan_line_ids = fields.One2many(
+        'invoice.followup.case.plan.line', 'move_id', string="Payment Plan Installments", copy=False,
+        groups=FOLLOWUP_READERS)
     followup_paused_until = fields.Date(string="Reminders Paused Until", copy=False, tracking=True)
     followup_not_before = fields.Date(copy=False, export_string_translation=False)
     # SMTP replies and template errors: internal text, for accountants only.
@@ -152,7 +153,7 @@ class AccountMove(models.Model):
         'move_type', 'state', 'payment_state', 'amount_residual', 'followup_policy_id', 'followup_paused_until',
         'followup_error', 'line_ids.no_followup', 'commercial_partner_id.followup_excluded',
         'company_id.followup_min_amount', 'followup_policy_id.min_amount',
-        'followup_case_ids.is_open', 'followup_case_ids.reason',
+        'followup_case_ids.is_open', 'followup_case_ids.reason', 'followup_answer_ids.is_closed',
     )
     def _compute_followup_state(self):
         for move in self:
@@ -164,8 +165,8 @@ class AccountMove(models.Model):
         'followup_log_ids.state', 'followup_log_ids.step_id', 'followup_log_ids.cycle_key',
         'followup_policy_id.step_ids.offset_days', 'followup_policy_id.step_ids.date_reference',
         'followup_policy_id.step_ids.sequence', 'company_id.followup_business_days',
-        'followup_case_ids.is_open', 'followup_case_ids.promise_date', 'followup_case_ids.plan_state',
-        'followup_case_ids.plan_line_ids.date', 'followup_case_ids.plan_line_ids.is_checked',
+        'followup_case_ids.is_open', 'followup_answer_ids.promise_date', 'followup_answer_ids.plan_state',
+        'followup_answer_ids.is_closed', 'followup_plan_line_ids.date', 'followup_plan_line_ids.is_checked',
     )
     def _compute_followup_next(self):
         for move in self:
@@ -772,52 +773,6 @@ class AccountMove(models.Model):
     # BUSINESS METHODS: collection cases (what a person must handle)
     # -------------------------------------------------------------------------
 
-    def _followup_pausing_cases(self):
-        self.ensure_one()
-        return self.followup_case_ids._followup_pauses()
-
-    def _followup_resume_date(self):
-        """When the cron must look at a paused invoice again: end of a manual pause, the day after a promised
-        date, the day after the next installment of an approved plan. False: only a person resumes it."""
-        self.ensure_one()
-        dates = [self.followup_paused_until] if self.followup_paused_until else []
-        for case in self._followup_pausing_cases():
-            if case.reason == 'promise' and case.promise_date:
-                dates.append(case.promise_date + timedelta(days=1))
-            elif case.reason == 'payment_plan' and case.plan_state == 'approved':
-                pending = case.plan_line_ids.filtered(lambda line: not line.is_checked)
-                if pending:
-                    dates.append(min(pending.mapped('date')) + timedelta(days=1))
-        waiting_for_a_person = ('dispute', 'high_value', 'bounce', 'milestone_unreached')
-        if self._followup_pausing_cases().filtered(lambda case: case.reason in waiting_for_a_person):
-            return False
-        return min(dates) if dates else False
-
-    def _followup_check_commitments(self, today):
-        """Promises and approved plans whose date has passed: kept, they go on; broken, a case opens and the
-        cadence resumes."""
-        self.ensure_one()
-        Case = self.env['invoice.followup.case']
-        for case in self._followup_pausing_cases():
-            if case.reason == 'promise' and case.promise_date and case.promise_date < today:
-                case.action_resolve()
-                Case._followup_open(self, 'broken_promise', body=self.env._(
-                    "The payment promised for %(date)s did not arrive.", date=case.promise_date),
-                    promise_date=case.promise_date)
-            elif case.reason == 'payment_plan' and case.plan_state == 'approved':
-                due_lines = case.plan_line_ids.filtered(lambda line: not line.is_checked and line.date < today)
-                if not due_lines:
-                    continue
-                planned = sum(case.plan_line_ids.filtered(lambda line: line.date < today).mapped('amount'))
-                paid = case.plan_amount_total - sum(case.move_ids.mapped('amount_residual'))
-                if case.currency_id.compare_amounts(paid, planned) >= 0:
-                    due_lines.is_checked = True
-                    continue
-                case.action_resolve()
-                Case._followup_open(self, 'broken_promise', body=self.env._(
-                    "The installment of the payment plan due on %(date)s was missed.",
-                    date=max(due_lines.mapped('date'))))
-
     def _followup_needs_review(self, step):
         """Firm and final steps of strategic customers or large amounts go to a person instead."""
         self.ensure_one()
@@ -864,174 +819,18 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_close_paid_cases(self):
-        """Cases whose invoices are all paid close themselves."""
+        """Cases whose invoices are all paid (or left the case: promise or plan broken) close themselves."""
         cases = self.env['invoice.followup.case'].sudo().search([
             ('is_open', '=', True), ('move_ids', '!=', False),
             ('reason', 'in', ('promise', 'payment_plan', 'dispute', 'broken_promise', 'max_reminders',
                               'partial_payments', 'high_value')),
         ])
-        paid = cases.filtered(lambda case: all(move.followup_state in ('done', 'none') for move in case.move_ids))
+        paid = cases._followup_settled()
         if paid:
             paid.action_resolve()
             for case in paid:
                 case.message_post(body=self.env._("The invoices are paid: case closed."))
         return paid
-
-    # -------------------------------------------------------------------------
-    # BUSINESS METHODS: customer self-service (controllers/portal.py)
-    # -------------------------------------------------------------------------
-
-    def _followup_respond_token(self):
-        """Signed, expiring token for this invoice's self-service page, in a scope of its own: the invoice's
-        portal access_token does not open it, and it opens nothing else."""
-        self.ensure_one()
-        return hash_sign(self.sudo().env, RESPOND_SCOPE, {'move_id': self.id}, expiration_hours=RESPOND_TOKEN_HOURS)
-
-    @api.model
-    def _followup_from_respond_token(self, token):
-        """The invoice a token opens (sudo), or an empty recordset for any bad token."""
-        try:
-            values = verify_hash_signed(self.sudo().env, RESPOND_SCOPE, token)
-        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
-            values = None
-        move_id = values.get('move_id') if isinstance(values, dict) else None
-        if not isinstance(move_id, int):
-            return self.browse()
-        move = self.sudo().browse(move_id).exists()
-        if move.move_type != 'out_invoice' or move.state != 'posted':
-            return self.browse()
-        return move
-
-    def _followup_respond_page_values(self):
-        self.ensure_one()
-        today = self.company_id._followup_today()
-        cases = self.followup_case_ids.filtered('is_open')
-        return {
-            'move': self,
-            'company': self.company_id,
-            'is_paid': self.followup_state in ('done', 'none') or self.payment_state in PAID_STATES,
-            'amount_due': self.followup_amount_due,
-            'due_date': self.followup_due_date,
-            'pay_url': self.followup_payment_url,
-            'invoice_url': self.get_portal_url(),
-            'today': today,
-            'promise_max_date': today + timedelta(days=self.company_id.followup_promise_days),
-            'open_dispute': cases.filtered(lambda case: case.reason == 'dispute')[:1],
-            'open_promise': cases.filtered(lambda case: case.reason == 'promise')[:1],
-            'open_plan': cases.filtered(lambda case: case.reason == 'payment_plan')[:1],
-            'dispute_reasons': list(self._followup_dispute_reasons().items()),
-            'max_installments': MAX_PLAN_INSTALLMENTS,
-        }
-
-    def _followup_customer_response(self, action, post):
-        """Record what the customer answered from the self-service page.
-
-        :return: {'confirmation': text} or {'error': text}; nothing is written on error, on a paid invoice, or
-                 when the same answer was already recorded.
-        """
-        self.ensure_one()
-        if self.followup_state in ('done', 'none') or self.payment_state in PAID_STATES:
-            return {'confirmation': self.env._("This invoice is paid. Thank you!")}
-        handler = {
-            'dispute': self._followup_customer_dispute,
-            'promise': self._followup_customer_promise,
-            'plan': self._followup_customer_plan,
-        }[action]
-        try:
-            return {'confirmation': handler(post)}
-        except ValidationError as error:
-            return {'error': error.args[0]}
-
-    def _followup_dispute_reasons(self):
-        return {
-            'amount': self.env._("The amount is wrong"),
-            'delivery': self.env._("Not delivered or not complete"),
-            'quality': self.env._("Quality problem"),
-            'paid': self.env._("Already paid"),
-            'other': self.env._("Something else"),
-        }
-
-    def _followup_customer_comment(self, post):
-        comment = (post.get('comment') or '').strip()
-        if len(comment) > MAX_COMMENT_LENGTH:
-            raise ValidationError(self.env._(
-                "Please keep your message under %(count)s characters.", count=MAX_COMMENT_LENGTH))
-        return comment
-
-    def _followup_customer_dispute(self, post):
-        labels = self._followup_dispute_reasons()
-        reason = post.get('reason')
-        if reason not in labels:
-            raise ValidationError(self.env._("Please tell us what is wrong with the invoice."))
-        comment = self._followup_customer_comment(post)
-        if self.followup_case_ids.filtered(lambda case: case.is_open and case.reason == 'dispute'):
-            return self.env._("We already have your message about this invoice; we will get back to you.")
-        body = Markup("<p>%s</p><p><b>%s</b></p>%s") % (
-            self.env._("The customer disputes invoice %(invoice)s.", invoice=self.name),
-            str(labels[reason]), plaintext2html(comment) if comment else '')
-        case = self.env['invoice.followup.case']._followup_open(self, 'dispute', body=body, description=comment)
-        case._followup_notify_assignee(self.env._("Dispute on %(invoice)s", invoice=self.name))
-        self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
-        return self.env._("Thank you. Reminders for this invoice are paused while we look into it.")
-
-    def _followup_customer_promise(self, post):
-        promise_date = self._followup_customer_date(post.get('promise_date'))
-        if self.followup_case_ids.filtered(lambda case: case.is_open and case.reason == 'promise'):
-            return self.env._("We already have your promise to pay this invoice. Thank you.")
-        body = self.env._("The customer promises to pay invoice %(invoice)s on %(date)s.",
-                          invoice=self.name, date=format_date(self.env, promise_date))
-        self.env['invoice.followup.case']._followup_open(self, 'promise', body=body, promise_date=promise_date)
-        self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
-        return self.env._("Thank you. We will not send reminders for this invoice until %(date)s.",
-                          date=format_date(self.env, promise_date))
-
-    def _followup_customer_plan(self, post):
-        first_date = self._followup_customer_date(post.get('first_date'))
-        try:
-            count = int(post.get('installments') or 0)
-        except ValueError:
-            count = 0
-        if not 2 <= count <= MAX_PLAN_INSTALLMENTS:
-            raise ValidationError(self.env._(
-                "A payment plan has from 2 to %(count)s installments.", count=MAX_PLAN_INSTALLMENTS))
-        comment = self._followup_customer_comment(post)
-        if self.followup_case_ids.filtered(lambda case: case.is_open and case.reason == 'payment_plan'):
-            return self.env._("We already have your payment plan request; we will get back to you.")
-        lines = self._followup_split_plan(first_date, count)
-        body = Markup("<p>%s</p><ul>%s</ul>%s") % (
-            self.env._("The customer asks to pay invoice %(invoice)s in %(count)s installments:",
-                       invoice=self.name, count=count),
-            Markup().join(Markup("<li>%s: %s</li>") % (format_date(self.env, line['date']),
-                                                       self.currency_id.format(line['amount'])) for line in lines),
-            plaintext2html(comment) if comment else '')
-        case = self.env['invoice.followup.case']._followup_open(
-            self, 'payment_plan', body=body, description=comment, plan_state='proposed',
-            plan_line_ids=[Command.create(line) for line in lines])
-        case._followup_notify_assignee(self.env._("Payment plan request for %(invoice)s", invoice=self.name))
-        self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
-        return self.env._("Thank you. We will review your payment plan and come back to you.")
-
-    def _followup_customer_date(self, value):
-        today = self.company_id._followup_today()
-        try:
-            day = fields.Date.to_date(value) if value else None
-        except ValueError:
-            day = None
-        if not day:
-            raise ValidationError(self.env._("Please choose a date."))
-        latest = today + timedelta(days=self.company_id.followup_promise_days)
-        if not today < day <= latest:
-            raise ValidationError(self.env._(
-                "Please choose a date after today and no later than %(date)s.", date=format_date(self.env, latest)))
-        return day
-
-    def _followup_split_plan(self, first_date, count):
-        """Equal monthly installments of the amount due; the last one takes the rounding."""
-        currency = self.currency_id
-        share = currency.round(self.amount_residual / count)
-        lines = [{'date': first_date + relativedelta(months=index), 'amount': share} for index in range(count)]
-        lines[-1]['amount'] = currency.round(self.amount_residual - share * (count - 1))
-        return lines
 
     # -------------------------------------------------------------------------
     # CRON

@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
 from odoo.fields import Command
 
+from .invoice_followup_case_answer import PLAN_STATES
 from .res_partner import PAYS_LATE_DAYS
 
 CASE_REASONS = [
@@ -22,6 +25,9 @@ CASE_REASONS = [
 ]
 # While such a case is open, the cadence of its invoices is paused.
 PAUSING_REASONS = ('dispute', 'promise', 'payment_plan', 'high_value', 'bounce', 'milestone_unreached')
+# What the customer says about an invoice: stored on that invoice's answer (invoice.followup.case.answer), not on
+# the case its customer's other invoices share.
+ANSWER_FIELDS = ('promise_date', 'plan_state', 'plan_line_ids', 'dispute_reason', 'comment')
 
 
 class InvoiceFollowupCase(models.Model):
@@ -61,11 +67,18 @@ class InvoiceFollowupCase(models.Model):
     next_action_date = fields.Date(tracking=True, default=fields.Date.context_today)
     next_action = fields.Char(compute='_compute_next_action')
     description = fields.Text()
-    promise_date = fields.Date(tracking=True)
+    answer_ids = fields.One2many('invoice.followup.case.answer', 'case_id', string="Customer Answers")
+    promise_date = fields.Date(
+        compute='_compute_promise_date', inverse='_inverse_promise_date', store=True, readonly=False, tracking=True,
+        help="The next date the customer promised to pay one of the invoices; each invoice keeps its own date. "
+             "Set here, it applies to every invoice of the case.")
     plan_line_ids = fields.One2many('invoice.followup.case.plan.line', 'case_id', string="Installments")
     plan_amount_total = fields.Monetary(compute='_compute_plan_amount_total', currency_field='currency_id')
     plan_state = fields.Selection(
-        [('proposed', "Proposed"), ('approved', "Approved"), ('refused', "Refused")], tracking=True)
+        PLAN_STATES, compute='_compute_plan_state', inverse='_inverse_plan_state', store=True, readonly=False,
+        tracking=True,
+        help="Proposed while a plan of one of the invoices waits for review; each invoice keeps its own plan. "
+             "Set here, it applies to the plan of every invoice of the case.")
     color = fields.Integer(compute='_compute_color')
     partner_avg_days_late = fields.Float(
         string="Customer Days Late", compute='_compute_partner_payment_behaviour', store=True, aggregator='avg',
@@ -129,6 +142,28 @@ class InvoiceFollowupCase(models.Model):
                          if move.amount_residual and move.followup_due_date]
             case.days_overdue = max([(today - date).days for date in due_dates] + [0])
 
+    @api.depends('answer_ids.promise_date', 'answer_ids.is_closed')
+    def _compute_promise_date(self):
+        for case in self:
+            dated = case.answer_ids.filtered('promise_date')
+            waiting = dated.filtered(lambda answer: not answer.is_closed) or dated
+            case.promise_date = min(waiting.mapped('promise_date'), default=False)
+
+    def _inverse_promise_date(self):
+        for case in self:
+            case._followup_set_answers(case.move_ids, {'promise_date': case.promise_date})
+
+    @api.depends('answer_ids.plan_state', 'answer_ids.is_closed')
+    def _compute_plan_state(self):
+        for case in self:
+            answers = case.answer_ids.filtered(lambda answer: not answer.is_closed) or case.answer_ids
+            states = set(answers.mapped('plan_state'))
+            case.plan_state = next((state for state in ('proposed', 'approved', 'refused') if state in states), False)
+
+    def _inverse_plan_state(self):
+        for case in self:
+            case._followup_set_answers(case.plan_line_ids.move_id or case.move_ids, {'plan_state': case.plan_state})
+
     @api.depends('plan_line_ids.amount')
     def _compute_plan_amount_total(self):
         for case in self:
@@ -174,6 +209,10 @@ class InvoiceFollowupCase(models.Model):
     def write(self, vals):
         was_open = self.filtered('is_open')
         res = super().write(vals)
+        if 'move_ids' in vals:
+            # What was said about an invoice taken out of the case leaves with it.
+            self.answer_ids.filtered(lambda answer: answer.move_id not in answer.case_id.move_ids).unlink()
+            self.plan_line_ids.filtered(lambda line: line.move_id not in line.case_id.move_ids).unlink()
         if 'stage_id' in vals:
             resolved = was_open.filtered(lambda case: not case.is_open)
             resolved._followup_on_resolved()
@@ -218,18 +257,29 @@ class InvoiceFollowupCase(models.Model):
         return moves.action_followup_send_now()
 
     def action_approve_plan(self):
+        """Approve the plans waiting for review; the invoices whose plan is already approved keep theirs."""
         for case in self:
-            if case.reason != 'payment_plan' or not case.plan_line_ids:
+            proposed = case._followup_proposed_plans()
+            if case.reason != 'payment_plan' or not proposed:
                 raise UserError(self.env._("Only a case with proposed installments can be approved."))
-            case.plan_state = 'approved'
-            case.message_post(body=self.env._("Payment plan approved."))
+            proposed.plan_state = 'approved'
+            case.message_post(body=self.env._(
+                "Payment plan approved for %(invoices)s.", invoices=", ".join(proposed.move_id.mapped('name'))))
         return True
 
     def action_refuse_plan(self):
+        """Refuse the plans waiting for review (or, when none is, every plan of the case): the reminders of those
+        invoices resume; the case is resolved once no invoice of it is left with a plan."""
         for case in self:
-            case.plan_state = 'refused'
-            case.message_post(body=self.env._("Payment plan refused; reminders resume."))
-        return self.action_resolve()
+            refused = case._followup_proposed_plans() or case.answer_ids.filtered(lambda answer: not answer.is_closed)
+            if case.reason != 'payment_plan' or not refused:
+                raise UserError(self.env._("This case has no payment plan to refuse."))
+            refused.write({'plan_state': 'refused', 'is_closed': True})
+            case.message_post(body=self.env._(
+                "Payment plan refused for %(invoices)s; their reminders resume.",
+                invoices=", ".join(refused.move_id.mapped('name'))))
+            case._followup_resolve_if_settled()
+        return True
 
     def action_open_moves(self):
         self.ensure_one()
@@ -248,8 +298,11 @@ class InvoiceFollowupCase(models.Model):
         no invoice yet), or add the invoices to the case already open.
 
         Idempotent: the same invoice and reason never give a second case (a unique index backs it).
+        What the customer said (``promise_date``, ``plan_state``, ``plan_line_ids``, ``dispute_reason``, ``comment``)
+        is stored on the answers of ``moves`` only: the other invoices of the case keep theirs.
         :return: the case
         """
+        answer_values = {name: values.pop(name) for name in ANSWER_FIELDS if name in values}
         partner = partner or moves.commercial_partner_id
         partner.ensure_one()
         company = company or moves.company_id
@@ -258,25 +311,92 @@ class InvoiceFollowupCase(models.Model):
             ('company_id', '=', company.id), ('partner_id', '=', partner.id), ('reason', '=', reason),
             ('is_open', '=', True),
         ], limit=1)
+        news = bool(answer_values)  # something to say on the case: it opens, an invoice joins, a customer answers
         if case:
             new_moves = moves - case.move_ids
+            news = news or bool(new_moves)
             if new_moves or values:
                 case.write({**values, 'move_ids': [Command.link(move.id) for move in new_moves]})
-            if new_moves and body:
-                case.message_post(body=body)
-            return case
-        case = self.sudo().with_company(company).create({
-            'company_id': company.id,
-            'partner_id': partner.id,
-            'reason': reason,
-            'move_ids': [Command.set(moves.ids)],
-            'user_id': self._followup_default_assignee(moves).id,
-            'priority': '2' if reason in ('dispute', 'broken_promise', 'high_value') else '1',
-            **values,
-        })
-        if body:
+        else:
+            news = True
+            case = self._followup_create_once(self.sudo().with_company(company), {
+                'company_id': company.id,
+                'partner_id': partner.id,
+                'reason': reason,
+                'move_ids': [Command.set(moves.ids)],
+                'user_id': self._followup_default_assignee(moves).id,
+                'priority': '2' if reason in ('dispute', 'broken_promise', 'high_value') else '1',
+                **values,
+            })
+        if answer_values:
+            case._followup_set_answers(moves, {**answer_values, 'is_closed': False})
+        if body and news:
             case.message_post(body=body)
         return case
+
+    @api.model
+    def _followup_create_once(self, model, vals):
+        """Create a row that a unique index keeps single (one open case per customer and reason, one answer per
+        invoice and case).
+
+        When another transaction committed the same row after this one started (two tabs, a double click on the
+        customer's page), this one could not see it: raise a concurrency error, so that Odoo retries the request,
+        which then finds the row and answers like the first one, instead of failing on the index.
+        """
+        try:
+            with self.env.cr.savepoint():
+                return model.create(vals)
+        except psycopg2.errors.UniqueViolation as error:
+            raise ConcurrencyError(f"{model._name} created meanwhile by another transaction") from error
+
+    def _followup_set_answers(self, moves, values):
+        """Record what the customer said about ``moves`` (each invoice its own answer, created when missing).
+
+        ``plan_line_ids`` (creation commands) replaces the installments of these invoices in this case.
+        :return: the answers of ``moves``
+        """
+        self.ensure_one()
+        values = dict(values)
+        plan_commands = values.pop('plan_line_ids', None)
+        answers = self.answer_ids.filtered(lambda answer: answer.move_id in moves)
+        if values and answers:
+            answers.write(values)
+        if missing := moves - answers.move_id:
+            Answer = self.env['invoice.followup.case.answer'].sudo()
+            answers |= self._followup_create_once(
+                Answer, [{'case_id': self.id, 'move_id': move.id, **values} for move in missing])
+        if plan_commands is not None:
+            self.plan_line_ids.filtered(lambda line: line.move_id in moves).unlink()
+            self.write({'plan_line_ids': [
+                Command.create({'move_id': moves.id if len(moves) == 1 else False, **command[2]})
+                for command in plan_commands]})
+        return answers
+
+    def _followup_proposed_plans(self):
+        """Answers of invoices with installments that wait for review."""
+        self.ensure_one()
+        answers = self._followup_set_answers(self.plan_line_ids.move_id, {})
+        return answers.filtered(lambda answer: not answer.is_closed and answer.plan_state in (False, 'proposed'))
+
+    def _followup_close_answers(self, moves, body=None):
+        """The promise or plan of ``moves`` is over (broken): the case no longer pauses these invoices, and it is
+        resolved when none of its invoices is left waiting."""
+        for case in self:
+            case._followup_set_answers(moves, {'is_closed': True})
+            if body:
+                case.message_post(body=body)
+            case._followup_resolve_if_settled()
+
+    def _followup_settled(self):
+        """The open cases none of whose invoices is still waiting: each is paid or cancelled, or its answer closed."""
+        return self.filtered(lambda case: case.is_open and not any(
+            move.state == 'posted' and not move._followup_is_paid()
+            for move in case.move_ids - case.answer_ids.filtered('is_closed').move_id))
+
+    def _followup_resolve_if_settled(self):
+        settled = self._followup_settled()
+        settled.action_resolve()
+        return settled
 
     @api.model
     def _followup_default_assignee(self, moves):

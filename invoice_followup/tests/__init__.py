@@ -6,6 +6,7 @@ from . import test_cadence_security
 from . import test_cadence_ui
 from . import test_cases
 from . import test_respond_portal
+from . import test_customer_answers
 from . import test_case_tour
 from . import test_recurring
 from . import test_recurring_cron

@@ -134,7 +134,7 @@ class TestCollectionCases(InvoiceFollowupCommon):
         Case = self.env['invoice.followup.case']
         Case._followup_open(kept, 'promise', promise_date=self._d('2026-02-10'))
         promise = self._cases('promise')
-        Case._followup_open(broken, 'promise')
+        Case._followup_open(broken, 'promise', promise_date=self._d('2026-02-10'))
         self.assertEqual(promise.move_ids, kept | broken, "one promise case per customer")
         self.assertEqual(kept.followup_next_date, self._d('2026-02-11'))
         with self._at('2026-02-05'):
