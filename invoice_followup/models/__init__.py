@@ -6,8 +6,10 @@ from . import invoice_followup_case
 from . import invoice_followup_case_plan_line
 from . import res_company
 from . import res_partner
+from . import res_users
 from . import res_config_settings
 from . import account_move
+from . import account_move_people
 from . import mail_mail
 from . import mail_thread
 from . import invoice_followup_recurring

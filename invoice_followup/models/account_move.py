@@ -495,7 +495,7 @@ class AccountMove(models.Model):
         return log
 
     def _followup_schedule_activity(self, step, today, amounts):
-        user = step.policy_id.collector_id or self.invoice_user_id or self.env.user
+        user = self._followup_responsible()  # models/account_move_people.py
         activity = self.activity_schedule(
             activity_type_id=step.activity_type_id.id,
             date_deadline=today,
@@ -604,7 +604,9 @@ class AccountMove(models.Model):
             post_values['email_from'] = rendered['email_from']
         if 'author_id' in rendered:
             post_values['author_id'] = rendered['author_id']
-        thread = thread.with_context(mail_notify_force_send=False, email_notification_allow_footer=True)
+        # Application code posting the invoice's own PDF: not a document to import into the invoice.
+        thread = thread.with_context(
+            mail_notify_force_send=False, email_notification_allow_footer=True, disable_attachment_import=True)
         if not test_address:
             return thread.message_post(
                 message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=recipient.ids, **post_values)
@@ -620,8 +622,9 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_run_consolidated(self, plans, today):
-        """One e-mail for several invoices of a customer due the same day: posted on the customer, with every
-        invoice's PDF, each invoice logging its own step (and the chatter note pointing to that e-mail).
+        """One e-mail for several invoices of a customer due the same day, with every invoice's PDF: posted on the
+        oldest invoice (never on the customer's record, which every internal user of every company reads), each
+        invoice logging its own step and the others noting where that e-mail is.
 
         :param plans: {invoice: (step, cycle date, superseded steps)}, all e-mail steps of one customer
         """
@@ -634,16 +637,18 @@ class AccountMove(models.Model):
         rendered = self._followup_render(template, partner)
         pdfs = moves._followup_ensure_pdfs()
         attachments = self.env['ir.attachment'].union(*pdfs.values())
+        # No header: its button and title would present the e-mail as being about the oldest invoice only.
         message = self._followup_post_reminder(
-            partner.with_context(invoice_followup_move_ids=None), recipient, test_address, rendered, attachments)
+            first.with_context(email_notification_allow_header=False), recipient, test_address, rendered, attachments)
         logs = self.env['invoice.followup.log']
         for move in moves:
             step, cycle_date, superseded = plans[move]
             logs |= move._followup_run_step(step, cycle_date, today, superseded=superseded, message=message,
                                             is_test=bool(test_address))
-            move.message_post(body=self.env._(
-                "Reminder “%(step)s” sent to %(partner)s in one e-mail with their other invoices due today.",
-                step=step.name, partner=partner.display_name))
+            if move != first:
+                move.message_post(body=self.env._(
+                    "Reminder “%(step)s” sent to %(partner)s in one e-mail with their other invoices due today: "
+                    "see %(invoice)s.", step=step.name, partner=partner.display_name, invoice=first._get_html_link()))
         return logs
 
     def _followup_mark_failed(self, step, cycle_date, today, error):

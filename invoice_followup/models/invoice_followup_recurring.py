@@ -405,7 +405,7 @@ class InvoiceFollowupRecurring(models.Model):
         self.message_post(body=self.env._("Recurring invoice not issued: %(error)s", error=message))
         if not self._error_activities():
             owner = self.create_uid
-            responsible = owner if owner.active and owner._is_internal() else self.env.user
+            responsible = owner if owner._followup_is_person() else self.company_id._followup_responsible()
             self.activity_schedule(
                 'mail.mail_activity_data_todo',
                 date_deadline=today,
