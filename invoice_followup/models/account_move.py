@@ -4,6 +4,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -14,7 +15,7 @@ from odoo.tools import SQL, config, email_normalize, format_date, hash_sign, pla
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
-from .cron_batch import run_in_batches, run_isolated, run_per_company
+from .cron_batch import lock_rows, run_in_batches, run_isolated, run_per_company
 
 _logger = logging.getLogger(__name__)
 
@@ -554,7 +555,8 @@ class AccountMove(models.Model):
         """
         self.env.flush_all()  # the render keys are what the database holds
         by_template = defaultdict(list)
-        for move in moves.filtered(lambda move: not move.company_id.followup_consolidate):
+        # Not those another worker held while the batch was prepared: rendering would give them their portal token.
+        for move in moves.filtered(lambda move: move.access_token and not move.company_id.followup_consolidate):
             today = move.company_id._followup_today()
             due = [step for step, date in move._followup_pending_steps()[1] if date <= today]
             if due and due[-1].channel == 'email':  # the step _followup_plan carries out: the latest one due
@@ -861,7 +863,8 @@ class AccountMove(models.Model):
             ('reason', 'in', ('promise', 'payment_plan', 'dispute', 'broken_promise', 'max_reminders',
                               'partial_payments', 'high_value')),
         ])
-        paid = cases.filtered(lambda case: all(move.followup_state in ('done', 'none') for move in case.move_ids))
+        paid = lock_rows(cases.filtered(  # another run closes those it holds
+            lambda case: all(move.followup_state in ('done', 'none') for move in case.move_ids)))
         if paid:
             paid.action_resolve()
             for case in paid:
@@ -1055,7 +1058,9 @@ class AccountMove(models.Model):
         def prepare(moves):
             planned = {move.id: (move.followup_next_step_id, move.followup_cycle_date) for move in moves}
             pdfs = self._followup_prepare_batch(moves)
-            return planned, pdfs, self._followup_prerender(moves)
+            prerendered = self._followup_prerender(moves)
+            self.env['ir.cron']._commit_progress()  # each invoice's transaction starts on a fresh snapshot
+            return planned, pdfs, prerendered
 
         return run_in_batches(
             self, domain, batch_size,
@@ -1071,8 +1076,10 @@ class AccountMove(models.Model):
             group = move
             if move.company_id.followup_consolidate:
                 group |= self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
-            locked = group.try_lock_for_update()
-            if move not in locked:
+            locked = lock_rows(group, claim=True)
+            # And their customers: posting a reminder writes the customer's portal sign-up data, which two
+            # transactions must not do at once.
+            if move not in locked or lock_rows(locked.partner_id, allow_referencing=True) != locked.partner_id:
                 return False
             self._followup_invalidate_invoice_data()  # re-read after the lock: paid or paused meanwhile?
             if not move.filtered_domain(domain):
@@ -1127,13 +1134,22 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_prepare_batch(self, moves):
-        """Everything a batch of reminders needs that is costly one by one: portal tokens (the pay and
-        self-service links embed them), the missing PDFs, then those PDFs as the invoices' main attachments."""
-        if self._followup_ensure_access_tokens(moves):
-            self.env['ir.cron']._commit_progress()  # kept even if an invoice of the batch fails later
+        """Everything a batch of reminders needs that is costly one by one, in one transaction: portal tokens (the
+        pay and self-service links embed them), the missing PDFs, then those PDFs as the invoices' main attachments.
+
+        Only on the invoices no other transaction holds: another worker prepares or reminds those, and each invoice
+        gets what it still lacks in its own transaction.
+        """
+        self.env.cr.rollback()  # a fresh snapshot (the batch was only read): see lock_rows
+        try:
+            moves = lock_rows(moves, allow_referencing=True, claim=True)
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()
+            return {}
+        self._followup_ensure_access_tokens(moves)
         pdfs = self._followup_prepare_pdfs(moves)
-        if self._followup_ensure_main_attachments(moves):
-            self.env['ir.cron']._commit_progress()
+        self._followup_ensure_main_attachments(moves)
+        self.env['ir.cron']._commit_progress()
         return pdfs
 
     @api.model
@@ -1170,7 +1186,7 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_prepare_pdfs(self, moves):
-        """Render the missing invoice PDFs of a batch in one wkhtmltopdf call, and commit them.
+        """Render the missing invoice PDFs of a batch in one wkhtmltopdf call.
 
         When the batch rendering fails, each invoice renders its own PDF in its own transaction later, so that
         one broken invoice only fails itself.
@@ -1180,10 +1196,9 @@ class AccountMove(models.Model):
         # wkhtmltopdf built on unpatched Qt (Debian's) renders a single document per call: nothing to batch then.
         if len(to_render) > 1 and self._followup_can_batch_pdf():
             try:
-                to_render._followup_ensure_pdfs()
-                self.env['ir.cron']._commit_progress()
+                with self.env.cr.savepoint():
+                    to_render._followup_ensure_pdfs()
             except Exception:  # noqa: BLE001
-                self.env.cr.rollback()
                 _logger.info("Batch PDF rendering failed; rendering invoice by invoice", exc_info=True)
                 return {}
         return {move.id: move.invoice_pdf_report_id for move in moves if move.invoice_pdf_report_id}
