@@ -9,7 +9,6 @@ from . import res_partner
 from . import res_users
 from . import res_config_settings
 from . import account_move
-from . import account_move_people
 from . import mail_mail
 from . import mail_thread
 from . import invoice_followup_recurring

@@ -4,18 +4,16 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, config, email_normalize, format_date, hash_sign, plaintext2html, verify_hash_signed
-
-from odoo.addons.base.models.ir_actions_report import _wkhtml
+from odoo.tools import email_normalize, format_date, hash_sign, plaintext2html, verify_hash_signed
 
 from .cron_batch import lock_rows, run_in_batches, run_isolated, run_per_company
+from .reminder_batch import prepare_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -128,6 +126,14 @@ class AccountMove(models.Model):
     followup_amount_due_words = fields.Char(compute='_compute_followup_amounts', export_string_translation=False)
     followup_payment_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
     followup_portal_url = fields.Char(compute='_compute_followup_urls', export_string_translation=False)
+    # Who reminders come from: invoices issued by crons and scripts have OdooBot, or nobody, as salesperson.
+    followup_salesperson_id = fields.Many2one(
+        'res.users', compute='_compute_followup_sender', compute_sudo=True, export_string_translation=False,
+        help="The salesperson when a person (not OdooBot): reminders carry their signature.")
+    followup_email_from = fields.Char(
+        compute='_compute_followup_sender', compute_sudo=True, export_string_translation=False,
+        help="The address reminders come from: the salesperson's, else the company's, else its collections "
+        "responsible's.")
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
@@ -202,6 +208,17 @@ class AccountMove(models.Model):
             move.followup_is_installment = values['is_installment']
             move.followup_amount_due_company = values['amount_company']
             move.followup_amount_due_words = values['amount_words']
+
+    @api.depends('invoice_user_id', 'company_id')
+    def _compute_followup_sender(self):
+        for move in self:
+            person = move.invoice_user_id if move.invoice_user_id and move.invoice_user_id._followup_is_person() else (
+                self.env['res.users'])
+            move.followup_salesperson_id = person
+            company = move.company_id
+            move.followup_email_from = (person.email and person.email_formatted) or (
+                company.email and company.email_formatted) or (
+                company and company._followup_responsible().email_formatted) or False
 
     def _compute_followup_urls(self):
         for move in self:
@@ -496,7 +513,9 @@ class AccountMove(models.Model):
         return log
 
     def _followup_schedule_activity(self, step, today, amounts):
-        user = self._followup_responsible()  # models/account_move_people.py
+        collector = step.policy_id.collector_id  # else the salesperson, else the company's: never OdooBot
+        user = collector if collector and collector._followup_is_person() else (
+            self.followup_salesperson_id or self.company_id._followup_responsible())
         activity = self.activity_schedule(
             activity_type_id=step.activity_type_id.id,
             date_deadline=today,
@@ -1057,7 +1076,7 @@ class AccountMove(models.Model):
 
         def prepare(moves):
             planned = {move.id: (move.followup_next_step_id, move.followup_cycle_date) for move in moves}
-            pdfs = self._followup_prepare_batch(moves)
+            pdfs = prepare_batch(moves)
             prerendered = self._followup_prerender(moves)
             self.env['ir.cron']._commit_progress()  # each invoice's transaction starts on a fresh snapshot
             return planned, pdfs, prerendered
@@ -1124,84 +1143,6 @@ class AccountMove(models.Model):
             'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
             'note': self.env._("Paid before the reminder went out."), 'currency_id': self.currency_id.id,
         })
-
-    @api.model
-    def _followup_can_batch_pdf(self):
-        # Under tests Odoo renders reports as HTML (see ir.actions.report._pre_render_qweb_pdf): batching works.
-        html_reports = (modules.module.current_test or config['test_enable']) and not self.env.context.get(
-            'force_report_rendering')
-        return html_reports or _wkhtml().is_patched_qt
-
-    @api.model
-    def _followup_prepare_batch(self, moves):
-        """Everything a batch of reminders needs that is costly one by one, in one transaction: portal tokens (the
-        pay and self-service links embed them), the missing PDFs, then those PDFs as the invoices' main attachments.
-
-        Only on the invoices no other transaction holds: another worker prepares or reminds those, and each invoice
-        gets what it still lacks in its own transaction.
-        """
-        self.env.cr.rollback()  # a fresh snapshot (the batch was only read): see lock_rows
-        try:
-            moves = lock_rows(moves, allow_referencing=True, claim=True)
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-            self.env.cr.rollback()
-            return {}
-        self._followup_ensure_access_tokens(moves)
-        pdfs = self._followup_prepare_pdfs(moves)
-        self._followup_ensure_main_attachments(moves)
-        self.env['ir.cron']._commit_progress()
-        return pdfs
-
-    @api.model
-    def _followup_ensure_access_tokens(self, moves):
-        """Give the invoices without one their portal access token, in one statement.
-
-        ``portal.mixin._portal_ensure_token`` writes it invoice by invoice through ``account.move.write``, which
-        re-synchronises the invoice's lines each time: a third of a reminder's cost on never-sent invoices.
-        """
-        missing = moves.filtered(lambda move: not move.access_token)
-        if missing:
-            self.env.execute_query(SQL(
-                "UPDATE account_move SET access_token = gen_random_uuid()::text "
-                "WHERE id IN %s AND access_token IS NULL", tuple(missing.ids)))
-            missing.invalidate_recordset(['access_token'])
-        return missing
-
-    @api.model
-    def _followup_ensure_main_attachments(self, moves):
-        """Make each invoice's stored PDF its main attachment where none is set yet, in one statement.
-
-        ``message_post`` does it otherwise on the first reminder, through ``account.move.write`` (which
-        re-synchronises the invoice's lines): the PDF is the attachment it would pick, the only one a reminder
-        carries.
-        """
-        missing = moves.filtered(lambda move: move.invoice_pdf_report_id and not move.message_main_attachment_id)
-        if missing:
-            self.env.execute_query(SQL(
-                "UPDATE account_move AS move SET message_main_attachment_id = pdf.id FROM ir_attachment AS pdf "
-                "WHERE move.id IN %s AND move.message_main_attachment_id IS NULL AND pdf.res_model = 'account.move' "
-                "AND pdf.res_field = 'invoice_pdf_report_file' AND pdf.res_id = move.id", tuple(missing.ids)))
-            missing.invalidate_recordset(['message_main_attachment_id'])
-        return missing
-
-    @api.model
-    def _followup_prepare_pdfs(self, moves):
-        """Render the missing invoice PDFs of a batch in one wkhtmltopdf call.
-
-        When the batch rendering fails, each invoice renders its own PDF in its own transaction later, so that
-        one broken invoice only fails itself.
-        """
-        to_render = moves.filtered(
-            lambda move: move.followup_next_step_id.channel == 'email' and not move.invoice_pdf_report_id)
-        # wkhtmltopdf built on unpatched Qt (Debian's) renders a single document per call: nothing to batch then.
-        if len(to_render) > 1 and self._followup_can_batch_pdf():
-            try:
-                with self.env.cr.savepoint():
-                    to_render._followup_ensure_pdfs()
-            except Exception:  # noqa: BLE001
-                _logger.info("Batch PDF rendering failed; rendering invoice by invoice", exc_info=True)
-                return {}
-        return {move.id: move.invoice_pdf_report_id for move in moves if move.invoice_pdf_report_id}
 
     # -------------------------------------------------------------------------
     # RECURRING: invoices issued by an invoice.followup.recurring schedule

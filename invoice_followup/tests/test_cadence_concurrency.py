@@ -114,8 +114,9 @@ class TestCadenceConcurrency(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             for invoice_id, amount in payments.items():
-                env['account.payment.register'].with_context(active_model='account.move', active_ids=[invoice_id]).create(
-                    {'amount': amount} if amount else {})._create_payments()
+                wizard = env['account.payment.register'].with_context(
+                    active_model='account.move', active_ids=[invoice_id])
+                wizard.create({'amount': amount} if amount else {})._create_payments()
 
     def test_two_workers_and_a_payment(self):
         """The script, each step in its own transaction:

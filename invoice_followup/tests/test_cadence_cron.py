@@ -214,7 +214,8 @@ class TestCadenceCron(InvoiceFollowupCommon):
         invoice = system.create({
             'move_type': 'out_invoice', 'partner_id': self.partner_a.id, 'invoice_date': '2026-01-01',
             'invoice_date_due': '2026-01-31', 'invoice_payment_term_id': False,
-            'invoice_line_ids': [Command.create({'product_id': self.product_a.id, 'price_unit': 1000.0, 'tax_ids': []})],
+            'invoice_line_ids': [
+                Command.create({'product_id': self.product_a.id, 'price_unit': 1000.0, 'tax_ids': []})],
             **({} if salesperson is None else {'invoice_user_id': salesperson}),
         })
         invoice.action_post()
@@ -368,6 +369,7 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertIn("one e-mail with their other invoices", note.body)
         self.assertIn(f'data-oe-id="{second.id}"', note.body, "the note links to the invoice that holds the e-mail")
         self.assertEqual(note.subtype_id, self.env.ref('mail.mt_note'), "a note: nothing is sent twice")
-        self.assertFalse(self.env['mail.message'].search([('model', '=', 'res.partner'), ('res_id', '=', self.partner_a.id),
-                                                          ('message_type', '!=', 'notification')]))
+        self.assertFalse(self.env['mail.message'].search([
+            ('model', '=', 'res.partner'), ('res_id', '=', self.partner_a.id), ('message_type', '!=', 'notification')]),
+            "nothing of the reminder on the customer's record")
         self.assertEqual(self._logs(alone).mail_message_id.model, 'account.move', "a single invoice: its own e-mail")
