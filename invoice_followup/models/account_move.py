@@ -4,6 +4,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -882,8 +883,12 @@ class AccountMove(models.Model):
             ('reason', 'in', ('promise', 'payment_plan', 'dispute', 'broken_promise', 'max_reminders',
                               'partial_payments', 'high_value')),
         ])
-        paid = lock_rows(cases.filtered(  # another run closes those it holds
-            lambda case: all(move.followup_state in ('done', 'none') for move in case.move_ids)))
+        paid = cases.filtered(lambda case: all(move.followup_state in ('done', 'none') for move in case.move_ids))
+        try:
+            paid = lock_rows(paid)  # another run closes those it holds
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()  # changed meanwhile: the next run closes them
+            return cases.browse()
         if paid:
             paid.action_resolve()
             for case in paid:

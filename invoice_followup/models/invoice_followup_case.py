@@ -297,7 +297,7 @@ class InvoiceFollowupCase(models.Model):
     def _followup_notify_assignee(self, summary):
         """A customer answered: the person in charge gets a to-do (one per case)."""
         for case in self:
-            user = case.user_id or case.company_id._followup_responsible()
+            user = case.user_id or case.company_id._followup_responsible() or self.env.ref('base.user_admin')
             if not case.activity_search(['mail.mail_activity_data_todo'], user_id=user.id):
                 case.activity_schedule(
                     'mail.mail_activity_data_todo', summary=summary, note=case.next_action, user_id=user.id)

@@ -286,14 +286,18 @@ class TestCollectionCases(InvoiceFollowupCommon):
         contact = self.env['res.partner'].create({
             'name': 'Accounts payable', 'parent_id': self.partner_a.id, 'type': 'other'})
         company_b = self.env['res.company'].create({'name': 'Elsewhere Ltd'})
-        elsewhere = self.env['res.partner'].create({'name': 'Customer A (Elsewhere)', 'company_id': company_b.id,
-                                                    'email': 'customer.a@example.com'})
-        self.partner_a.email = 'customer.a@example.com'  # the same address, saved again
-        self.partner_a.email = '"Customer A" <Customer.A@Example.com>'  # the same address, written differently
-        contact.email = 'payables@example.com'  # another person of the customer, not the one reminded
-        elsewhere.email = 'customer.a.new@example.com'  # another company's record
-        self.assertEqual(self.partner_a.followup_bounced_email, 'customer.a@example.com')
-        self.assertTrue(case.is_open, "the address that bounced is still the one reminded")
+        elsewhere = self.env['res.partner'].create({  # the customer's contact kept by another company
+            'name': 'Customer A (Elsewhere)', 'parent_id': self.partner_a.id, 'company_id': company_b.id})
+        self.assertEqual(elsewhere.commercial_partner_id, self.partner_a)
+        for partner, email, what in (
+            (self.partner_a, 'customer.a@example.com', "the same address, saved again"),
+            (self.partner_a, '"Customer A" <Customer.A@Example.com>', "the same address, written differently"),
+            (contact, 'payables@example.com', "another person of the customer, not the one reminded"),
+            (elsewhere, 'customer.a.new@example.com', "an address in another company"),
+        ):
+            partner.email = email
+            self.assertEqual(self.partner_a.followup_bounced_email, 'customer.a@example.com', what)
+            self.assertTrue(case.is_open, what)
         self.assertEqual(invoice.followup_state, 'paused')
         with self._at('2026-02-07'):
             self._run_cron()
