@@ -7,6 +7,7 @@ from . import invoice_followup_case_plan_line
 from . import invoice_followup_case_answer
 from . import res_company
 from . import res_partner
+from . import res_users
 from . import res_config_settings
 from . import account_move_followup_answer
 from . import account_move

@@ -3,17 +3,17 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, config, email_normalize
-
-from odoo.addons.base.models.ir_actions_report import _wkhtml
+from odoo.tools import email_normalize
 
 from .account_move_followup_answer import PAID_STATES
-from .cron_batch import run_in_batches, run_isolated, run_per_company
+from .cron_batch import lock_rows, run_in_batches, run_isolated, run_per_company
+from .reminder_batch import prepare_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -137,6 +137,14 @@ class AccountMove(models.Model):
     # The customer's self-service link (answers in the customer's name): for the reminders and accountants only.
     followup_portal_url = fields.Char(
         compute='_compute_followup_urls', groups=FOLLOWUP_READERS, export_string_translation=False)
+    # Who reminders come from: invoices issued by crons and scripts have OdooBot, or nobody, as salesperson.
+    followup_salesperson_id = fields.Many2one(
+        'res.users', compute='_compute_followup_sender', compute_sudo=True, export_string_translation=False,
+        help="The salesperson when a person (not OdooBot): reminders carry their signature.")
+    followup_email_from = fields.Char(
+        compute='_compute_followup_sender', compute_sudo=True, export_string_translation=False,
+        help="The address reminders come from: the salesperson's, else the company's, else its collections "
+        "responsible's.")
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
@@ -211,6 +219,17 @@ class AccountMove(models.Model):
             move.followup_is_installment = values['is_installment']
             move.followup_amount_due_company = values['amount_company']
             move.followup_amount_due_words = values['amount_words']
+
+    @api.depends('invoice_user_id', 'company_id')
+    def _compute_followup_sender(self):
+        for move in self:
+            person = move.invoice_user_id if move.invoice_user_id and move.invoice_user_id._followup_is_person() else (
+                self.env['res.users'])
+            move.followup_salesperson_id = person
+            company = move.company_id
+            move.followup_email_from = (person.email and person.email_formatted) or (
+                company.email and company.email_formatted) or (
+                company and company._followup_responsible().email_formatted) or False
 
     def _compute_followup_urls(self):
         for move in self:
@@ -507,7 +526,9 @@ class AccountMove(models.Model):
         return log
 
     def _followup_schedule_activity(self, step, today, amounts):
-        user = step.policy_id.collector_id or self.invoice_user_id or self.env.user
+        collector = step.policy_id.collector_id  # else the salesperson, else the company's: never OdooBot
+        user = collector if collector and collector._followup_is_person() else (
+            self.followup_salesperson_id or self.company_id._followup_responsible())
         activity = self.activity_schedule(
             activity_type_id=step.activity_type_id.id,
             date_deadline=today,
@@ -566,7 +587,8 @@ class AccountMove(models.Model):
         """
         self.env.flush_all()  # the render keys are what the database holds
         by_template = defaultdict(list)
-        for move in moves.filtered(lambda move: not move.company_id.followup_consolidate):
+        # Not those another worker held while the batch was prepared: rendering would give them their portal token.
+        for move in moves.filtered(lambda move: move.access_token and not move.company_id.followup_consolidate):
             today = move.company_id._followup_today()
             due = [step for step, date in move._followup_pending_steps()[1] if date <= today]
             if due and due[-1].channel == 'email':  # the step _followup_plan carries out: the latest one due
@@ -616,7 +638,9 @@ class AccountMove(models.Model):
             post_values['email_from'] = rendered['email_from']
         if 'author_id' in rendered:
             post_values['author_id'] = rendered['author_id']
-        thread = thread.with_context(mail_notify_force_send=False, email_notification_allow_footer=True)
+        # Application code posting the invoice's own PDF: not a document to import into the invoice.
+        thread = thread.with_context(
+            mail_notify_force_send=False, email_notification_allow_footer=True, disable_attachment_import=True)
         if not test_address:
             return thread.message_post(
                 message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=recipient.ids, **post_values)
@@ -632,8 +656,9 @@ class AccountMove(models.Model):
 
     @api.model
     def _followup_run_consolidated(self, plans, today):
-        """One e-mail for several invoices of a customer due the same day: posted on the customer, with every
-        invoice's PDF, each invoice logging its own step (and the chatter note pointing to that e-mail).
+        """One e-mail for several invoices of a customer due the same day, with every invoice's PDF: posted on the
+        oldest invoice (never on the customer's record, which every internal user of every company reads), each
+        invoice logging its own step and the others noting where that e-mail is.
 
         :param plans: {invoice: (step, cycle date, superseded steps)}, all e-mail steps of one customer
         """
@@ -646,16 +671,18 @@ class AccountMove(models.Model):
         rendered = self._followup_render(template, partner)
         pdfs = moves._followup_ensure_pdfs()
         attachments = self.env['ir.attachment'].union(*pdfs.values())
+        # No header: its button and title would present the e-mail as being about the oldest invoice only.
         message = self._followup_post_reminder(
-            partner.with_context(invoice_followup_move_ids=None), recipient, test_address, rendered, attachments)
+            first.with_context(email_notification_allow_header=False), recipient, test_address, rendered, attachments)
         logs = self.env['invoice.followup.log']
         for move in moves:
             step, cycle_date, superseded = plans[move]
             logs |= move._followup_run_step(step, cycle_date, today, superseded=superseded, message=message,
                                             is_test=bool(test_address))
-            move.message_post(body=self.env._(
-                "Reminder “%(step)s” sent to %(partner)s in one e-mail with their other invoices due today.",
-                step=step.name, partner=partner.display_name))
+            if move != first:
+                move.message_post(body=self.env._(
+                    "Reminder “%(step)s” sent to %(partner)s in one e-mail with their other invoices due today: "
+                    "see %(invoice)s.", step=step.name, partner=partner.display_name, invoice=first._get_html_link()))
         return logs
 
     def _followup_mark_failed(self, step, cycle_date, today, error):
@@ -826,6 +853,11 @@ class AccountMove(models.Model):
                               'partial_payments', 'high_value')),
         ])
         paid = cases._followup_settled()
+        try:
+            paid = lock_rows(paid)  # another run closes those it holds
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()  # changed meanwhile: the next run closes them
+            return cases.browse()
         if paid:
             paid.action_resolve()
             for case in paid:
@@ -862,8 +894,10 @@ class AccountMove(models.Model):
 
         def prepare(moves):
             planned = {move.id: (move.followup_next_step_id, move.followup_cycle_date) for move in moves}
-            pdfs = self._followup_prepare_batch(moves)
-            return planned, pdfs, self._followup_prerender(moves)
+            pdfs = prepare_batch(moves)
+            prerendered = self._followup_prerender(moves)
+            self.env['ir.cron']._commit_progress()  # each invoice's transaction starts on a fresh snapshot
+            return planned, pdfs, prerendered
 
         return run_in_batches(
             self, domain, batch_size,
@@ -879,8 +913,10 @@ class AccountMove(models.Model):
             group = move
             if move.company_id.followup_consolidate:
                 group |= self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
-            locked = group.try_lock_for_update()
-            if move not in locked:
+            locked = lock_rows(group, claim=True)
+            # And their customers: posting a reminder writes the customer's portal sign-up data, which two
+            # transactions must not do at once.
+            if move not in locked or lock_rows(locked.partner_id, allow_referencing=True) != locked.partner_id:
                 return False
             self._followup_invalidate_invoice_data()  # re-read after the lock: paid or paused meanwhile?
             if not move.filtered_domain(domain):
@@ -925,76 +961,6 @@ class AccountMove(models.Model):
             'move_id': self.id, 'step_id': step.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
             'note': self.env._("Paid before the reminder went out."), 'currency_id': self.currency_id.id,
         })
-
-    @api.model
-    def _followup_can_batch_pdf(self):
-        # Under tests Odoo renders reports as HTML (see ir.actions.report._pre_render_qweb_pdf): batching works.
-        html_reports = (modules.module.current_test or config['test_enable']) and not self.env.context.get(
-            'force_report_rendering')
-        return html_reports or _wkhtml().is_patched_qt
-
-    @api.model
-    def _followup_prepare_batch(self, moves):
-        """Everything a batch of reminders needs that is costly one by one: portal tokens (the pay and
-        self-service links embed them), the missing PDFs, then those PDFs as the invoices' main attachments."""
-        if self._followup_ensure_access_tokens(moves):
-            self.env['ir.cron']._commit_progress()  # kept even if an invoice of the batch fails later
-        pdfs = self._followup_prepare_pdfs(moves)
-        if self._followup_ensure_main_attachments(moves):
-            self.env['ir.cron']._commit_progress()
-        return pdfs
-
-    @api.model
-    def _followup_ensure_access_tokens(self, moves):
-        """Give the invoices without one their portal access token, in one statement.
-
-        ``portal.mixin._portal_ensure_token`` writes it invoice by invoice through ``account.move.write``, which
-        re-synchronises the invoice's lines each time: a third of a reminder's cost on never-sent invoices.
-        """
-        missing = moves.filtered(lambda move: not move.access_token)
-        if missing:
-            self.env.execute_query(SQL(
-                "UPDATE account_move SET access_token = gen_random_uuid()::text "
-                "WHERE id IN %s AND access_token IS NULL", tuple(missing.ids)))
-            missing.invalidate_recordset(['access_token'])
-        return missing
-
-    @api.model
-    def _followup_ensure_main_attachments(self, moves):
-        """Make each invoice's stored PDF its main attachment where none is set yet, in one statement.
-
-        ``message_post`` does it otherwise on the first reminder, through ``account.move.write`` (which
-        re-synchronises the invoice's lines): the PDF is the attachment it would pick, the only one a reminder
-        carries.
-        """
-        missing = moves.filtered(lambda move: move.invoice_pdf_report_id and not move.message_main_attachment_id)
-        if missing:
-            self.env.execute_query(SQL(
-                "UPDATE account_move AS move SET message_main_attachment_id = pdf.id FROM ir_attachment AS pdf "
-                "WHERE move.id IN %s AND move.message_main_attachment_id IS NULL AND pdf.res_model = 'account.move' "
-                "AND pdf.res_field = 'invoice_pdf_report_file' AND pdf.res_id = move.id", tuple(missing.ids)))
-            missing.invalidate_recordset(['message_main_attachment_id'])
-        return missing
-
-    @api.model
-    def _followup_prepare_pdfs(self, moves):
-        """Render the missing invoice PDFs of a batch in one wkhtmltopdf call, and commit them.
-
-        When the batch rendering fails, each invoice renders its own PDF in its own transaction later, so that
-        one broken invoice only fails itself.
-        """
-        to_render = moves.filtered(
-            lambda move: move.followup_next_step_id.channel == 'email' and not move.invoice_pdf_report_id)
-        # wkhtmltopdf built on unpatched Qt (Debian's) renders a single document per call: nothing to batch then.
-        if len(to_render) > 1 and self._followup_can_batch_pdf():
-            try:
-                to_render._followup_ensure_pdfs()
-                self.env['ir.cron']._commit_progress()
-            except Exception:  # noqa: BLE001
-                self.env.cr.rollback()
-                _logger.info("Batch PDF rendering failed; rendering invoice by invoice", exc_info=True)
-                return {}
-        return {move.id: move.invoice_pdf_report_id for move in moves if move.invoice_pdf_report_id}
 
     # -------------------------------------------------------------------------
     # RECURRING: invoices issued by an invoice.followup.recurring schedule

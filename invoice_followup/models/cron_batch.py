@@ -7,6 +7,7 @@ import logging
 import psycopg2.errors
 
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -46,17 +47,43 @@ def run_in_batches(model, domain, batch_size, process_one, prepare=None):
                 return False
 
 
+def lock_rows(records, allow_referencing=False, claim=False):
+    """The records this transaction locks, skipping those another transaction holds (``try_lock_for_update``).
+
+    Run it first in a transaction: under REPEATABLE READ a row changed by a transaction committed after this one's
+    snapshot cannot be locked. PostgreSQL raises a serialization failure then, not logged here as an error: the
+    caller leaves the records to whoever changed them (``run_isolated`` does).
+
+    :param claim: also give the rows a new version (values unchanged). A lock alone does not tell a transaction
+        that started before the previous holder committed what that holder wrote elsewhere (a log row, a PDF):
+        with every holder claiming the rows, such a transaction fails to lock them instead of acting twice.
+    """
+    if not records:
+        return records
+    table = SQL.identifier(records._table)
+    mode = SQL("FOR NO KEY UPDATE SKIP LOCKED") if allow_referencing else SQL("FOR UPDATE SKIP LOCKED")
+    query = SQL("SELECT id FROM %s WHERE id IN %s %s", table, tuple(records.ids), mode)
+    if claim:
+        query = SQL("UPDATE %s SET write_date = write_date WHERE id IN (%s) RETURNING id", table, query)
+    records.env.cr.execute(query, log_exceptions=False)
+    locked = {row_id for (row_id,) in records.env.cr.fetchall()}
+    return records.filtered(lambda record: record.id in locked)
+
+
 def run_isolated(env, work, on_failure, label):
     """Run ``work()`` as one record's transaction; on error roll it back, so nothing is left half-done.
 
-    - a lock or serialization conflict with a concurrent transaction: False (the record is left for later);
+    - a lock or serialization conflict with a concurrent transaction, or ``work()`` returning False: False (the
+      record is left for later), and the transaction ends, so that the next record sees what others committed;
     - a unique violation: a concurrent run did this very work first, so it is done: True;
     - any other error: ``on_failure(error)`` records it in a fresh transaction (the record leaves the due
       list: no re-loop) and the batch goes on: True.
     :return: what ``work()`` returned otherwise
     """
     try:
-        return work()
+        if (done := work()) is False:
+            env.cr.rollback()  # nothing was written: only the lock attempt
+        return done
     except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
         env.cr.rollback()
         return False

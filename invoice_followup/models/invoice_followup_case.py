@@ -401,8 +401,7 @@ class InvoiceFollowupCase(models.Model):
     @api.model
     def _followup_default_assignee(self, moves):
         """The invoice's salesperson, unless it is a bot or a portal user (invoices created by scripts)."""
-        user = moves[:1].invoice_user_id
-        return user if user and not user._is_superuser() and not user.share else self.env['res.users']
+        return moves[:1].followup_salesperson_id
 
     @api.model
     def _followup_resolve(self, moves, reasons, body=None):
@@ -418,7 +417,7 @@ class InvoiceFollowupCase(models.Model):
     def _followup_notify_assignee(self, summary):
         """A customer answered: the person in charge gets a to-do (one per case)."""
         for case in self:
-            user = case.user_id or case.company_id.partner_id.user_ids[:1] or self.env.ref('base.user_admin')
+            user = case.user_id or case.company_id._followup_responsible() or self.env.ref('base.user_admin')
             if not case.activity_search(['mail.mail_activity_data_todo'], user_id=user.id):
                 case.activity_schedule(
                     'mail.mail_activity_data_todo', summary=summary, note=case.next_action, user_id=user.id)

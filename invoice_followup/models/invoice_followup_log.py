@@ -82,20 +82,34 @@ class InvoiceFollowupLog(models.Model):
             cron.sudo()._trigger()
 
     def _followup_update_delivery(self, failure_type, failure_reason):
-        """The mail queue reports on a reminder: a failure puts its invoice in exception; a later success (an
-        administrator retried the mail) closes that exception, so resuming never sends the step twice.
+        """The mail queue reports on a reminder: a failure puts its invoice in exception and opens a failure case
+        (a person must look at it); a later success (an administrator retried the mail) closes that exception,
+        and the case once none of its invoices is left in exception, so resuming never sends the step twice.
         The engine's bookkeeping, as superuser: whoever's mail queue run reports it."""
+        logs = self.sudo()
+        Case = self.env['invoice.followup.case'].sudo()
         if failure_type:
-            for log in self.sudo().filtered(lambda log: log.state == 'sent'):
-                reason = failure_reason or failure_type
-                log.write({'state': 'failed', 'note': (reason or '')[:250]})
+            failed = logs.filtered(lambda log: log.state == 'sent')
+            reason = failure_reason or failure_type or ''
+            for log in failed:
+                log.write({'state': 'failed', 'note': reason[:250]})
                 log.move_id.write({'followup_error': self.env._(
                     "The reminder “%(step)s” could not be delivered: %(reason)s", step=log.step_id.name,
                     reason=reason)})
+            for moves in failed.move_id.grouped(lambda move: (move.commercial_partner_id, move.company_id)).values():
+                Case._followup_open(moves, 'failure', body=self.env._(
+                    "The reminder of %(invoices)s could not be delivered: %(reason)s",
+                    invoices=moves.mapped('name'), reason=reason))
             return
-        for log in self.sudo().filtered(lambda log: log.state == 'failed'):
+        recovered = logs.filtered(lambda log: log.state == 'failed')
+        for log in recovered:
             log.write({'state': 'sent', 'note': False})
             log.move_id.followup_error = False
+        if recovered:
+            cases = Case.search(
+                [('move_ids', 'in', recovered.move_id.ids), ('reason', '=', 'failure'), ('is_open', '=', True)])
+            if done := cases.filtered(lambda case: 'exception' not in case.move_ids.mapped('followup_state')):
+                done.action_resolve()
 
     def _followup_mark_bounced(self, bounced_email):
         """Reminders that bounced: their invoices pause on a bounce case until the address changes.

@@ -394,10 +394,13 @@ class InvoiceFollowupRecurring(models.Model):
         return self._todos(self.env._("Recurring invoice failed"))
 
     def _responsible(self):
-        """Who is in charge of the schedule: its creator while an active internal user, else the current user."""
+        """Who is in charge of the schedule: its creator while a person (not OdooBot, nor an archived or portal
+        user), else the company's collections responsible, else the current user."""
         self.ensure_one()
         owner = self.create_uid
-        return owner if owner.active and owner._is_internal() else self.env.user
+        if owner._followup_is_person():
+            return owner
+        return self.company_id._followup_responsible() or self.env.user
 
     def _mark_failed(self, today, error):
         """Record why the schedule failed today: it leaves today's run, and is retried tomorrow or when resumed."""

@@ -52,6 +52,13 @@ class ResCompany(models.Model):
         help="Redirect every reminder to the test address instead of the customers.",
     )
     followup_test_email = fields.Char(string="Test Address")
+    followup_user_id = fields.Many2one(
+        'res.users',
+        string="Collections Responsible",
+        domain="[('share', '=', False), ('company_ids', 'in', id)]",
+        help="Gets the calls and to-dos of invoices without a salesperson (issued by a schedule, a milestone or "
+        "an import) when their policy names no collector. Empty: the company's first billing administrator.",
+    )
 
     def _default_followup_policy_id(self):
         return self.env.ref('invoice_followup.policy_standard', raise_if_not_found=False)
@@ -86,6 +93,21 @@ class ResCompany(models.Model):
         policy = self._default_followup_policy_id()
         if policy:
             self.search([('followup_policy_id', '=', False)]).followup_policy_id = policy
+
+    def _followup_responsible(self):
+        """The person who handles the company's collections when an invoice has nobody of its own: the Collections
+        Responsible, else a billing administrator of the company, else a billing user. Never OdooBot."""
+        self.ensure_one()
+        if self.followup_user_id and self.followup_user_id._followup_is_person():
+            return self.followup_user_id
+        Users = self.env['res.users'].sudo()
+        for group in ('account.group_account_manager', 'account.group_account_invoice'):
+            users = Users.search([('all_group_ids', 'in', self.env.ref(group).id), ('company_ids', 'in', self.id),
+                                  ('share', '=', False)], order='id')
+            for user in users:
+                if user._followup_is_person():
+                    return user.sudo(False)
+        return Users.browse()
 
     def _followup_today(self):
         """Today in the company's timezone (its working calendar's, else its partner's, else UTC)."""

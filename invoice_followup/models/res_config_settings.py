@@ -14,6 +14,7 @@ class ResConfigSettings(models.TransientModel):
     followup_promise_days = fields.Integer(related='company_id.followup_promise_days', readonly=False)
     followup_test_mode = fields.Boolean(related='company_id.followup_test_mode', readonly=False)
     followup_test_email = fields.Char(related='company_id.followup_test_email', readonly=False)
+    followup_user_id = fields.Many2one(related='company_id.followup_user_id', readonly=False)
 
     def action_open_followup_preview(self):
         return self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_preview_action')

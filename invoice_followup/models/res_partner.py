@@ -107,9 +107,11 @@ class ResPartner(models.Model):
             partner.followup_case_count = counts.get(partner.commercial_partner_id, 0)
 
     def write(self, vals):
+        previous = {partner: partner.email_normalized for partner in self} if 'email' in vals else {}
         res = super().write(vals)
-        if 'email' in vals:
-            self._followup_on_email_changed()
+        if changed := self.filtered(lambda partner: partner in previous
+                                    and partner.email_normalized != previous[partner]):
+            changed._followup_on_email_changed(previous)
         if 'followup_policy_id' in vals:
             self.env['account.move']._followup_propagate_policy(
                 Domain('commercial_partner_id', 'in', self.commercial_partner_id.ids)
@@ -131,14 +133,24 @@ class ResPartner(models.Model):
                 ['partner_id'], ['days_late:avg', 'days_to_pay:avg'])
         }
 
-    def _followup_on_email_changed(self):
-        """A new address: stop treating the customer as bounced or unreachable, and resume their reminders."""
-        commercial = self.commercial_partner_id
-        bounced = commercial.sudo().filtered('followup_bounced_email')  # whoever changes the address
-        if bounced:
-            bounced.sudo().followup_bounced_email = False
-        cases = self.env['invoice.followup.case'].sudo().search([
-            ('partner_id', 'in', commercial.ids), ('reason', 'in', ('bounce', 'no_email')), ('is_open', '=', True)])
+    def _followup_on_email_changed(self, previous):
+        """These partners' addresses really changed (``previous``: {partner: former normalized address}).
+
+        A bounce ends only when the address that bounced is replaced (not when it is saved again, nor when another
+        contact or record gets an address); a customer without an address is reachable once one is set.
+        As superuser: the bounce is for billing users only, and any contact manager may change an address.
+        """
+        partners = self.sudo()
+        replaced = partners.filtered(lambda partner: previous[partner] and previous[partner] == (
+            partner.commercial_partner_id.followup_bounced_email or previous[partner]))
+        unbounced = replaced.commercial_partner_id.filtered('followup_bounced_email')
+        if unbounced:
+            unbounced.followup_bounced_email = False
+        reachable = partners.filtered('email_normalized').commercial_partner_id
+        cases = self.env['invoice.followup.case'].sudo().search(
+            Domain('is_open', '=', True) & (
+                (Domain('partner_id', 'in', replaced.commercial_partner_id.ids) & Domain('reason', '=', 'bounce'))
+                | (Domain('partner_id', 'in', reachable.ids) & Domain('reason', '=', 'no_email'))))
         if cases:
             cases.action_resolve()
             for case in cases:

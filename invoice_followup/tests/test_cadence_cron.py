@@ -208,6 +208,62 @@ class TestCadenceCron(InvoiceFollowupCommon):
             self._run_cron()
         self.assertEqual(self._logs(other, states=('scheduled',)).activity_id.user_id, self.env.user)
 
+    def _invoice_by_the_system(self, salesperson):
+        """A posted invoice the way a cron or a script issues it: created as the superuser (OdooBot)."""
+        system = self.env['account.move'].with_user(self.env.ref('base.user_root')).with_company(self.company)
+        invoice = system.create({
+            'move_type': 'out_invoice', 'partner_id': self.partner_a.id, 'invoice_date': '2026-01-01',
+            'invoice_date_due': '2026-01-31', 'invoice_payment_term_id': False,
+            'invoice_line_ids': [
+                Command.create({'product_id': self.product_a.id, 'price_unit': 1000.0, 'tax_ids': []})],
+            **({} if salesperson is None else {'invoice_user_id': salesperson}),
+        })
+        invoice.action_post()
+        return invoice
+
+    def test_invoices_issued_by_a_cron_are_not_reminded_by_odoobot(self):
+        bot = self.env.ref('base.user_root')
+        self.policy.step_ids.filtered(lambda step: step.offset_days == 14).unlink()
+        self.env['invoice.followup.step'].create({
+            'policy_id': self.policy.id, 'name': 'Call the customer', 'offset_days': 30, 'channel': 'activity',
+        })
+        by_bot = self._invoice_by_the_system(salesperson=None)
+        nobody = self._invoice_by_the_system(salesperson=False)
+        self.assertEqual(by_bot.invoice_user_id, bot, "what the superuser's environment gives an invoice")
+        self.assertFalse(nobody.invoice_user_id)
+        with self._at('2026-02-07'):
+            self._run_cron()
+        for invoice in by_bot | nobody:
+            self.assertEqual(invoice.company_id, self.company)
+            message = self._logs(invoice).mail_message_id
+            self.assertTrue(message, "reminded")
+            self.assertEqual(message.author_id, self.company.partner_id, "sent in the company's name")
+            self.assertEqual(message.email_from, self.company.email_formatted)
+            mail = self.env['mail.mail'].search([('mail_message_id', '=', message.id)])
+            self.assertEqual(mail.email_from, self.company.email_formatted)
+            self.assertNotIn('System', mail.body_html, "no OdooBot signature")
+        with self._at('2026-03-02'):
+            self._run_cron()
+        for invoice in by_bot | nobody:
+            user = self._logs(invoice, states=('scheduled',)).activity_id.user_id
+            self.assertTrue(user, "the call is someone's")
+            self.assertNotEqual(user, bot)
+            self.assertFalse(user._is_superuser())
+            self.assertTrue(user.active and user._is_internal(), "a person, who can log in")
+            self.assertTrue(user.has_group('account.group_account_invoice'), "who works the company's invoices")
+            self.assertIn(self.company, user.company_ids)
+        collector = self.env['res.users'].create({
+            'name': 'Collections Carla', 'login': 'carla', 'email': 'carla@company.example',
+            'company_id': self.company.id, 'company_ids': [Command.set(self.company.ids)],
+            'group_ids': [Command.link(self.env.ref('account.group_account_invoice').id)],
+        })
+        self.company.followup_user_id = collector
+        later = self._invoice_by_the_system(salesperson=None)
+        with self._at('2026-03-02'):
+            self._run_cron()
+        self.assertEqual(self._logs(later, states=('scheduled',)).activity_id.user_id, collector,
+                         "the company's collections responsible")
+
     def test_test_mode_redirects_every_reminder(self):
         self.company.write({'followup_test_mode': True, 'followup_test_email': 'qa@company.example'})
         invoice = self._followup_invoice()
@@ -300,7 +356,8 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertEqual(len(logs), 2)
         message = logs.mail_message_id
         self.assertEqual(len(message), 1, "both invoices went out in one e-mail")
-        self.assertEqual((message.model, message.res_id), ('res.partner', self.partner_a.id))
+        self.assertEqual((message.model, message.res_id), ('account.move', second.id),
+                         "posted on the customer's oldest invoice, not on the customer's record")
         self.assertEqual(logs.mapped('step_id'), self.step_late_7 | self.step_late_14)
         mail = self._mails_to(self.partner_a)
         self.assertEqual(len(mail), 1)
@@ -308,5 +365,11 @@ class TestCadenceCron(InvoiceFollowupCommon):
         for invoice in first | second:
             self.assertIn(invoice.name, mail.body_html)
         self.assertIn('500.00', mail.body_html)
-        self.assertIn("one e-mail with their other invoices", first.message_ids[0].body)
+        note = first.message_ids[0]
+        self.assertIn("one e-mail with their other invoices", note.body)
+        self.assertIn(f'data-oe-id="{second.id}"', note.body, "the note links to the invoice that holds the e-mail")
+        self.assertEqual(note.subtype_id, self.env.ref('mail.mt_note'), "a note: nothing is sent twice")
+        self.assertFalse(self.env['mail.message'].search([
+            ('model', '=', 'res.partner'), ('res_id', '=', self.partner_a.id), ('message_type', '!=', 'notification')]),
+            "nothing of the reminder on the customer's record")
         self.assertEqual(self._logs(alone).mail_message_id.model, 'account.move', "a single invoice: its own e-mail")

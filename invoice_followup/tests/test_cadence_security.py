@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.exceptions import AccessError
+from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 
 from .common import InvoiceFollowupCommon
@@ -107,3 +108,30 @@ class TestCadenceSecurity(InvoiceFollowupCommon):
         self.assertFalse(Case.search([('id', '=', case_b.id)]))
         with self.assertRaises(AccessError):
             case_b.with_user(self.billing_user).read(['reason'])
+
+    def test_consolidated_reminder_is_read_only_by_who_reads_the_invoices(self):
+        self.company.followup_consolidate = True
+        older = self._followup_invoice(amount=500.0, due='2026-01-24')
+        invoices = self.invoice | older
+        company_b = self.env['res.company'].create({'name': 'Elsewhere Ltd'})
+        other_company_user = new_test_user(
+            self.env, 'followup_elsewhere', groups='base.group_user,account.group_account_invoice',
+            company_id=company_b.id, company_ids=[Command.set(company_b.ids)])
+        with self._at('2026-02-07'):
+            self._run_cron()
+        message = self._logs(invoices).mail_message_id
+        self.assertEqual(len(message), 1, "one e-mail for both invoices")
+        mails = self.env['mail.mail'].search([('recipient_ids', 'in', self.partner_a.ids)])
+        self.assertEqual(len(mails), 1, "the customer gets one e-mail")
+        self.assertEqual(mails.mail_message_id, message)
+        self.assertIn(older.name, message.body)
+        self.assertEqual(message.with_user(self.billing_user).body, message.body, "billing users read it")
+        for user in (self.basic_user, other_company_user):
+            self.partner_a.with_user(user).check_access('read')  # they do read the customer...
+            with self.assertRaises(AccessError):  # ...but not the reminder
+                message.with_user(user).read(['body'])
+            seen = self.env['mail.message'].with_user(user).search(
+                [('model', '=', 'res.partner'), ('res_id', '=', self.partner_a.id)])
+            self.assertNotIn(message, seen)
+            for other in seen.sudo():
+                self.assertNotIn(older.name, str(other.body))

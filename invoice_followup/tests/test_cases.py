@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import smtplib
 from unittest.mock import patch
 
 import psycopg2.errors
@@ -277,6 +278,60 @@ class TestCollectionCases(InvoiceFollowupCommon):
         with self._at('2026-02-14'):
             self._run_cron()
         self.assertTrue(self._logs(second))
+
+    def test_only_a_new_address_ends_a_bounce(self):
+        invoice = self._followup_invoice()
+        self.partner_a.followup_bounced_email = 'customer.a@example.com'
+        case = self.env['invoice.followup.case']._followup_open(invoice, 'bounce')
+        contact = self.env['res.partner'].create({
+            'name': 'Accounts payable', 'parent_id': self.partner_a.id, 'type': 'other'})
+        company_b = self.env['res.company'].create({'name': 'Elsewhere Ltd'})
+        elsewhere = self.env['res.partner'].create({  # the customer's contact kept by another company
+            'name': 'Customer A (Elsewhere)', 'parent_id': self.partner_a.id, 'company_id': company_b.id})
+        self.assertEqual(elsewhere.commercial_partner_id, self.partner_a)
+        for partner, email, what in (
+            (self.partner_a, 'customer.a@example.com', "the same address, saved again"),
+            (self.partner_a, '"Customer A" <Customer.A@Example.com>', "the same address, written differently"),
+            (contact, 'payables@example.com', "another person of the customer, not the one reminded"),
+            (elsewhere, 'customer.a.new@example.com', "an address in another company"),
+        ):
+            partner.email = email
+            self.assertEqual(self.partner_a.followup_bounced_email, 'customer.a@example.com', what)
+            self.assertTrue(case.is_open, what)
+        self.assertEqual(invoice.followup_state, 'paused')
+        with self._at('2026-02-07'):
+            self._run_cron()
+        self.assertFalse(self._logs(invoice), "no e-mail to the address that bounced")
+        self.partner_a.email = 'fixed@example.com'
+        self.assertFalse(self.partner_a.followup_bounced_email)
+        self.assertFalse(case.is_open, "a new address ends the bounce")
+        self.assertEqual(invoice.followup_state, 'active')
+
+    def test_smtp_failure_in_the_mail_queue_opens_a_failure_case(self):
+        invoice = self._followup_invoice()
+        other = self._followup_invoice(partner=self.partner_b)
+        with self._at('2026-02-07'):
+            self._run_cron()
+        self.assertFalse(self._cases('failure'))
+        refused = smtplib.SMTPConnectError(421, b'4.3.2 Service not available')
+        with self.mock_mail_gateway(), mute_logger('odoo.addons.mail.models.mail_mail'), patch.object(
+                self.registry['ir.mail_server'], '_connect__', side_effect=refused):
+            self.env['mail.mail'].process_email_queue()
+        mails = self._mails_to(self.partner_a) | self._mails_to(self.partner_b)
+        self.assertEqual(set(mails.mapped('state')), {'exception'}, "the queue failed on SMTP")
+        case = self._cases('failure')
+        self.assertEqual(case.move_ids, invoice, "a person is asked to look at it")
+        self.assertEqual(case.company_id, self.company)
+        self.assertIn('Service not available', case.message_ids[0].body)
+        self.assertEqual(self._cases('failure', partner=self.partner_b).move_ids, other, "one case per customer")
+        self.assertEqual(invoice.followup_state, 'exception')
+        with self.mock_mail_gateway():
+            self._mails_to(self.partner_a).action_retry()
+            self.env['mail.mail'].process_email_queue()
+        self.assertEqual(self._mails_to(self.partner_a).state, 'sent')
+        self.assertFalse(case.is_open, "delivered after all: the case closes itself")
+        self.assertEqual(invoice.followup_state, 'active')
+        self.assertTrue(self._cases('failure', partner=self.partner_b).is_open, "the other customer's is still due")
 
     def test_case_board_actions(self):
         invoice = self._followup_invoice()
