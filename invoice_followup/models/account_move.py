@@ -914,9 +914,10 @@ class AccountMove(models.Model):
             if move.company_id.followup_consolidate:
                 group |= self.search(domain & Domain('commercial_partner_id', '=', move.commercial_partner_id.id))
             locked = lock_rows(group, claim=True)
-            # And their customers: posting a reminder writes the customer's portal sign-up data, which two
-            # transactions must not do at once.
-            if move not in locked or lock_rows(locked.partner_id, allow_referencing=True) != locked.partner_id:
+            # And their customers: posting a reminder writes the customer's portal sign-up data, and escalations
+            # open the customer's cases (one per reason), which two transactions must not do at once.
+            customers = locked.partner_id | locked.commercial_partner_id
+            if move not in locked or lock_rows(customers, allow_referencing=True) != customers:
                 return False
             self._followup_invalidate_invoice_data()  # re-read after the lock: paid or paused meanwhile?
             if not move.filtered_domain(domain):
