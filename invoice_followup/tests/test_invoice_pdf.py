@@ -1,0 +1,69 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import shutil
+import subprocess
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.base.models import ir_actions_report
+
+from .common import InvoiceFollowupCommon
+
+
+@tagged('post_install', '-at_install')
+class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
+    """Invoice PDFs rendered the way the reminder cron renders them (``_followup_prepare_pdfs``: the missing PDFs
+    of a batch, in one wkhtmltopdf call), by a real wkhtmltopdf fetching the report's styles from the server the
+    way a cron worker does (``report.url``, else ``web.base.url``: here the test server)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write({
+            'name': 'Harbourside Tools Ltd', 'street': '12 Quay Street', 'zip': '40213', 'city': 'Dusseldorf',
+        })
+        cls.partner_b.lang = 'en_US'
+
+    def _poppler(self, tool, raw):
+        return subprocess.run([tool, '-', '-'] if tool == 'pdftotext' else [tool, '-'], input=raw,
+                              capture_output=True, check=True).stdout.decode()
+
+    def test_cron_batch_renders_styled_invoices_with_company_header(self):
+        if ir_actions_report._wkhtml().state == 'install':
+            self.skipTest("no wkhtmltopdf installed (scripts/setup.sh installs one): no PDF can be rendered")
+        if not (shutil.which('pdftotext') and shutil.which('pdffonts')):
+            self.skipTest("poppler-utils (pdftotext, pdffonts) is not installed: run scripts/setup.sh as root")
+        first = self._followup_invoice(amount=1000.0)
+        second = self._followup_invoice(amount=500.0, partner=self.partner_b)
+        moves = self.env['account.move'].with_context(force_report_rendering=True).browse((first | second).ids)
+        self.assertFalse(first.invoice_pdf_report_id | second.invoice_pdf_report_id)
+
+        calls = []
+        run = ir_actions_report._run_wkhtmltopdf  # HttpCase's: lets wkhtmltopdf's requests reach the test server
+
+        def counted(args):
+            calls.append(args)
+            return run(args)
+
+        # The cron commits the rendered PDFs; the test's transaction stands in for that commit.
+        with self._at('2026-02-07'), patch.object(ir_actions_report, '_run_wkhtmltopdf', counted), \
+                patch.object(self.env.cr, 'commit', self.env.cr.flush):
+            self.assertTrue(moves._followup_can_batch_pdf(),
+                            "wkhtmltopdf with patched Qt (scripts/setup.sh) renders several invoices per call")
+            pdfs = moves._followup_prepare_pdfs(moves)
+
+        self.assertEqual(len(calls), 1, "both missing PDFs in one wkhtmltopdf call")
+        self.assertEqual(set(pdfs), set(moves.ids))
+        for move, other in ((first, second), (second, first)):
+            raw = pdfs[move.id].raw
+            self.assertTrue(raw.startswith(b'%PDF'), "a real PDF, not the HTML Odoo renders under tests")
+            text = ' '.join(self._poppler('pdftotext', raw).split())
+            self.assertIn(move.name, text)
+            self.assertNotIn(other.name, text, "each invoice its own PDF")
+            # The company header and footer: only wkhtmltopdf with patched Qt prints them.
+            self.assertIn('Harbourside Tools Ltd', text)
+            self.assertIn('12 Quay Street', text)
+            self.assertIn('Dusseldorf 40213', text)
+            # Styled: the report's stylesheet (fetched over HTTP) sets the company's font, Lato; unstyled, it
+            # would be wkhtmltopdf's default serif.
+            self.assertIn('Lato', self._poppler('pdffonts', raw))
