@@ -463,7 +463,7 @@ class AccountMove(models.Model):
         """Return {move: attachment} with each invoice's PDF, rendering only the missing ones, in one batch."""
         missing = self.filtered(lambda move: not move.invoice_pdf_report_id)
         if missing:
-            sender = self.env['account.move.send']
+            sender = self.env['account.move.send'].with_context(followup_invoice_pdf=True)  # see ir_actions_report
             invoices_data = {
                 move: {'pdf_report': sender._get_default_pdf_report_id(move)} for move in missing
             }

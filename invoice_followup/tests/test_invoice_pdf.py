@@ -53,6 +53,9 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
             pdfs = moves._followup_prepare_pdfs(moves)
 
         self.assertEqual(len(calls), 1, "both missing PDFs in one wkhtmltopdf call")
+        args = calls[0]
+        self.assertEqual(args[args.index('--javascript-delay') + 1], '0',
+                         "an invoice runs no script to wait for: no report.print_delay (1 s per call by default)")
         self.assertEqual(set(pdfs), set(moves.ids))
         for move, other in ((first, second), (second, first)):
             raw = pdfs[move.id].raw
