@@ -8,12 +8,13 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, config, email_normalize
+from odoo.tools import SQL, config, email_normalize, split_every
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
 from .account_move_followup_answer import PAID_STATES
 from .cron_batch import run_in_batches, run_isolated, run_per_company
+from .ir_actions_report import PDF_DOCUMENTS_PER_CALL
 
 _logger = logging.getLogger(__name__)
 
@@ -468,9 +469,10 @@ class AccountMove(models.Model):
                 move: {'pdf_report': sender._get_default_pdf_report_id(move)} for move in missing
             }
             for company, moves in missing.grouped('company_id').items():
-                batch = {move: invoices_data[move] for move in moves}
-                sender.with_company(company)._prepare_invoice_pdf_report(batch)
-                sender._link_invoice_documents(batch)
+                for chunk in split_every(PDF_DOCUMENTS_PER_CALL, moves):
+                    batch = {move: invoices_data[move] for move in chunk}
+                    sender.with_company(company)._prepare_invoice_pdf_report(batch)
+                    sender._link_invoice_documents(batch)
         return {move: move.invoice_pdf_report_id for move in self}
 
     def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None, message=None, is_test=False,

@@ -1,6 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
 
+# Invoices per wkhtmltopdf call when reminders render missing PDFs. Past a few dozen documents a call slows down per
+# document (each page reloads a header and a footer holding every document's): measured with the patched-Qt
+# 0.12.4 build, 0.10 s per invoice in calls of 20, 0.12 s in calls of 40, 0.19 s in one call of 180.
+PDF_DOCUMENTS_PER_CALL = 25
+
 
 class IrActionsReport(models.Model):
     _inherit = 'ir.actions.report'

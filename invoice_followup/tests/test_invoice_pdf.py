@@ -6,6 +6,7 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.base.models import ir_actions_report
+from odoo.addons.invoice_followup.models import account_move
 
 from .common import InvoiceFollowupCommon
 
@@ -24,20 +25,14 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
         })
         cls.partner_b.lang = 'en_US'
 
-    def _poppler(self, tool, raw):
-        return subprocess.run([tool, '-', '-'] if tool == 'pdftotext' else [tool, '-'], input=raw,
-                              capture_output=True, check=True).stdout.decode()
-
-    def test_cron_batch_renders_styled_invoices_with_company_header(self):
+    def _skip_without_tools(self):
         if ir_actions_report._wkhtml().state == 'install':
             self.skipTest("no wkhtmltopdf installed (scripts/setup.sh installs one): no PDF can be rendered")
         if not (shutil.which('pdftotext') and shutil.which('pdffonts')):
             self.skipTest("poppler-utils (pdftotext, pdffonts) is not installed: run scripts/setup.sh as root")
-        first = self._followup_invoice(amount=1000.0)
-        second = self._followup_invoice(amount=500.0, partner=self.partner_b)
-        moves = self.env['account.move'].with_context(force_report_rendering=True).browse((first | second).ids)
-        self.assertFalse(first.invoice_pdf_report_id | second.invoice_pdf_report_id)
 
+    def _prepare_pdfs(self, moves):
+        """The cron's PDF step on ``moves``; return its result and the wkhtmltopdf calls made."""
         calls = []
         run = ir_actions_report._run_wkhtmltopdf  # HttpCase's: lets wkhtmltopdf's requests reach the test server
 
@@ -45,12 +40,25 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
             calls.append(args)
             return run(args)
 
+        moves = moves.with_context(force_report_rendering=True)
         # The cron commits the rendered PDFs; the test's transaction stands in for that commit.
         with self._at('2026-02-07'), patch.object(ir_actions_report, '_run_wkhtmltopdf', counted), \
                 patch.object(self.env.cr, 'commit', self.env.cr.flush):
             self.assertTrue(moves._followup_can_batch_pdf(),
                             "wkhtmltopdf with patched Qt (scripts/setup.sh) renders several invoices per call")
-            pdfs = moves._followup_prepare_pdfs(moves)
+            return moves._followup_prepare_pdfs(moves), calls
+
+    def _poppler(self, tool, raw):
+        return subprocess.run([tool, '-', '-'] if tool == 'pdftotext' else [tool, '-'], input=raw,
+                              capture_output=True, check=True).stdout.decode()
+
+    def test_cron_batch_renders_styled_invoices_with_company_header(self):
+        self._skip_without_tools()
+        first = self._followup_invoice(amount=1000.0)
+        second = self._followup_invoice(amount=500.0, partner=self.partner_b)
+        moves = first | second
+        self.assertFalse(first.invoice_pdf_report_id | second.invoice_pdf_report_id)
+        pdfs, calls = self._prepare_pdfs(moves)
 
         self.assertEqual(len(calls), 1, "both missing PDFs in one wkhtmltopdf call")
         args = calls[0]
@@ -70,3 +78,14 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
             # Styled: the report's stylesheet (fetched over HTTP) sets the company's font, Lato; unstyled, it
             # would be wkhtmltopdf's default serif.
             self.assertIn('Lato', self._poppler('pdffonts', raw))
+
+    def test_big_batches_render_in_calls_of_a_few_dozen(self):
+        self._skip_without_tools()
+        moves = self._followup_invoice(amount=100.0) | self._followup_invoice(amount=200.0) \
+            | self._followup_invoice(amount=300.0)
+        with patch.object(account_move, 'PDF_DOCUMENTS_PER_CALL', 2):
+            pdfs, calls = self._prepare_pdfs(moves)
+        self.assertEqual(len(calls), 2, "3 invoices, 2 per call")
+        for move in moves:
+            text = self._poppler('pdftotext', pdfs[move.id].raw)
+            self.assertEqual([name for name in moves.mapped('name') if name in text], [move.name])
