@@ -34,7 +34,6 @@ def setup_company(env):
         log("installing the generic chart of accounts")
         env['account.chart.template'].try_loading('generic_coa', company, install_demo=False)
     company.write({'followup_automation': True, 'email': 'billing@bench.example'})
-    env['ir.config_parameter'].set_param('report.url', 'http://127.0.0.1:9')  # no asset fetching: pure render
     euro = env.ref('base.EUR')
     if euro != company.currency_id:
         euro.active = True

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path('bench').resolve()))
+sys.path.insert(0, str(Path('scripts').resolve()))
 from bench_data import (  # noqa: E402
     TODAY,
     attach_existing_pdfs,
@@ -30,6 +31,7 @@ from bench_data import (  # noqa: E402
     reminded,
     setup_company,
 )
+from report_server import serve_reports  # noqa: E402
 
 env = env  # noqa: F821, PLW0127 - provided by odoo shell
 DUE = int(os.environ.get('BENCH_PEER_DUE', os.environ.get('BENCH_DUE', 200)))
@@ -119,4 +121,5 @@ def main():
     log(f"saved {out}")
 
 
-main()
+with serve_reports(env):  # wkhtmltopdf loads the reports' styles from this process, as from a server
+    main()

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path('bench').resolve()))
+sys.path.insert(0, str(Path('scripts').resolve()))
 from bench_billing import measure_milestones, measure_recurring  # noqa: E402
 from bench_data import (  # noqa: E402
     TODAY,
@@ -41,6 +42,7 @@ from bench_data import (  # noqa: E402
     reminded,
     setup_company,
 )
+from report_server import serve_reports  # noqa: E402
 
 env = env  # noqa: F821, PLW0127 - provided by odoo shell
 DUE = int(os.environ.get('BENCH_DUE', 200))
@@ -198,4 +200,5 @@ def main():
     out.write_text(json.dumps(results, indent=2))
     log(f"saved {out}")
 
-main()
+with serve_reports(env):  # wkhtmltopdf loads the reports' styles from this process, as from a server
+    main()

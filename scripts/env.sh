@@ -15,6 +15,9 @@ DB_TEST="${DB_TEST:-invoice_followup_test}"
 HTTP_PORT="${HTTP_PORT:-8069}"
 SMTP_PORT="${SMTP_PORT:-2525}"
 ADDONS_PATH="$ODOO_ADDONS,$ROOT"
+# wkhtmltopdf with patched Qt, installed by setup.sh: first on PATH so that Odoo picks it over Debian's.
+WKHTMLTOX_BIN="$STATE/wkhtmltox/bin"
+case ":$PATH:" in *":$WKHTMLTOX_BIN:"*) ;; *) export PATH="$WKHTMLTOX_BIN:$PATH" ;; esac
 export PYTHONDONTWRITEBYTECODE=1
 export PYTHONPATH="$ODOO_PKG${PYTHONPATH:+:$PYTHONPATH}"
 

@@ -19,6 +19,8 @@ if [ "$installed" != 1 ]; then
     dropdb -h "$PGHOST_DIR" --if-exists "$DB_DEMO"
     "$ROOT/scripts/odoo.sh" -d "$DB_DEMO" -i invoice_followup --with-demo --stop-after-init \
         "${SMTP_ARGS[@]}" --logfile="$LOGS/demo-install.log"
+    # The reminders' invoice PDFs are rendered here, with no server running: demo_run_crons.py serves this
+    # database from the shell's own process meanwhile (scripts/report_server.py), so they come out styled.
     log "running the scheduled jobs once (reminders, then the mail queue)"
     "$ROOT/scripts/odoo.sh" shell -d "$DB_DEMO" "${SMTP_ARGS[@]}" --no-http --logfile="$LOGS/demo-cron.log" \
         < "$ROOT/scripts/demo_run_crons.py"

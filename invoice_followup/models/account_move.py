@@ -9,10 +9,11 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, split_every
 
 from .account_move_followup_answer import PAID_STATES
 from .cron_batch import lock_rows, run_in_batches, run_isolated, run_per_company
+from .ir_actions_report import PDF_DOCUMENTS_PER_CALL
 from .reminder_batch import prepare_batch
 
 _logger = logging.getLogger(__name__)
@@ -482,14 +483,15 @@ class AccountMove(models.Model):
         """Return {move: attachment} with each invoice's PDF, rendering only the missing ones, in one batch."""
         missing = self.filtered(lambda move: not move.invoice_pdf_report_id)
         if missing:
-            sender = self.env['account.move.send']
+            sender = self.env['account.move.send'].with_context(followup_invoice_pdf=True)  # see ir_actions_report
             invoices_data = {
                 move: {'pdf_report': sender._get_default_pdf_report_id(move)} for move in missing
             }
             for company, moves in missing.grouped('company_id').items():
-                batch = {move: invoices_data[move] for move in moves}
-                sender.with_company(company)._prepare_invoice_pdf_report(batch)
-                sender._link_invoice_documents(batch)
+                for chunk in split_every(PDF_DOCUMENTS_PER_CALL, moves):
+                    batch = {move: invoices_data[move] for move in chunk}
+                    sender.with_company(company)._prepare_invoice_pdf_report(batch)
+                    sender._link_invoice_documents(batch)
         return {move: move.invoice_pdf_report_id for move in self}
 
     def _followup_run_step(self, step, cycle_date, today, superseded=None, pdf=None, message=None, is_test=False,

@@ -21,3 +21,4 @@ from . import test_access
 from . import test_milestone_rights
 from . import test_milestone_sale_lock
 from . import test_recurring_start
+from . import test_invoice_pdf
