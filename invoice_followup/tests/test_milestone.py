@@ -5,7 +5,7 @@ import psycopg2.errors
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import InvoiceFollowupCommon
@@ -26,6 +26,18 @@ class MilestoneBillingCommon(InvoiceFollowupCommon):
             'list_price': 1.0,
             'taxes_id': [Command.clear()],
         })
+
+    @classmethod
+    def _project_and_billing_users(cls, prefix):
+        """A project manager without invoicing rights, and one who is also a billing user, of the company."""
+        project_user = new_test_user(
+            cls.env, login=f'{prefix}_pm', groups='base.group_user,project.group_project_manager',
+            company_id=cls.company.id)
+        billing_user = new_test_user(
+            cls.env, login=f'{prefix}_billing',
+            groups='base.group_user,project.group_project_manager,account.group_account_invoice',
+            company_id=cls.company.id)
+        return project_user, billing_user
 
     @classmethod
     def _project(cls, amount, shares, **values):

@@ -14,13 +14,7 @@ class TestMilestoneBillingRights(MilestoneBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.project_user = new_test_user(
-            cls.env, login='rights_pm', groups='base.group_user,project.group_project_manager',
-            company_id=cls.company.id)
-        cls.billing_user = new_test_user(
-            cls.env, login='rights_billing',
-            groups='base.group_user,project.group_project_manager,account.group_account_invoice',
-            company_id=cls.company.id)
+        cls.project_user, cls.billing_user = cls._project_and_billing_users('rights')
         cls.portal_user = new_test_user(cls.env, login='rights_portal', groups='base.group_portal')
         cls.activity_todo = cls.env.ref('mail.mail_activity_data_todo')
 

@@ -13,13 +13,7 @@ class TestMilestoneSecurity(MilestoneBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.project_user = new_test_user(
-            cls.env, login='milestone_pm', groups='base.group_user,project.group_project_manager',
-            company_id=cls.company.id)
-        cls.billing_user = new_test_user(
-            cls.env, login='milestone_billing',
-            groups='base.group_user,project.group_project_manager,account.group_account_invoice',
-            company_id=cls.company.id)
+        cls.project_user, cls.billing_user = cls._project_and_billing_users('milestone')
 
     def test_project_user_reaches_but_cannot_touch_the_plan(self):
         project = self._project(1000.0, [50, 50])
