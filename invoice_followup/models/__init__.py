@@ -10,6 +10,10 @@ from . import res_partner
 from . import res_users
 from . import res_config_settings
 from . import account_move_followup_answer
+from . import account_move_followup_schedule
+from . import account_move_followup_delivery
+from . import account_move_followup_cases
+from . import account_move_billing
 from . import account_move
 from . import mail_mail
 from . import mail_thread
