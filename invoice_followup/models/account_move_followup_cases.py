@@ -3,6 +3,7 @@ import psycopg2.errors
 
 from odoo import api, models
 
+from ..const import CLOSED_WHEN_PAID_REASONS
 from .cron_batch import lock_rows
 
 
@@ -68,8 +69,7 @@ class InvoiceFollowupCasesMixin(models.AbstractModel):
         """Cases whose invoices are all paid (or left the case: promise or plan broken) close themselves."""
         cases = self.env['invoice.followup.case'].sudo().search([
             ('is_open', '=', True), ('move_ids', '!=', False),
-            ('reason', 'in', ('promise', 'payment_plan', 'dispute', 'broken_promise', 'max_reminders',
-                              'partial_payments', 'high_value')),
+            ('reason', 'in', CLOSED_WHEN_PAID_REASONS),
         ])
         paid = cases._followup_settled()
         try:
