@@ -24,6 +24,5 @@ from . import invoice_followup_recurring_period
 from . import project_project
 from . import project_milestone
 from . import project_task
-from . import invoice_followup_report
 from . import account_move_send
 from . import sale_order
