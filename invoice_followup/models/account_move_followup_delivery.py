@@ -31,7 +31,6 @@ class FollowupNoAddressError(FollowupSendError):
     """The customer has no usable e-mail address."""
 
 
-
 class InvoiceFollowupDeliveryMixin(models.AbstractModel):
     """Part of ``account.move`` (which inherits it), in a file of its own: carrying out a reminder step (e-mail or
     activity) and logging it, rendering and posting the e-mail, one e-mail for several invoices, failures, and
