@@ -34,8 +34,8 @@
         'wizard/account_move_followup_pause_views.xml',
         'wizard/project_milestone_billing_plan_views.xml',
         'wizard/invoice_followup_recurring_start_views.xml',
-        'views/invoice_followup_report_views.xml',
-        'wizard/invoice_followup_dashboard_views.xml',
+        'report/invoice_followup_report_views.xml',
+        'report/invoice_followup_dashboard_views.xml',
         'views/invoice_followup_menus.xml',
     ],
     'demo': [

@@ -10,6 +10,10 @@ from . import res_partner
 from . import res_users
 from . import res_config_settings
 from . import account_move_followup_answer
+from . import account_move_followup_schedule
+from . import account_move_followup_delivery
+from . import account_move_followup_cases
+from . import account_move_billing
 from . import account_move
 from . import mail_mail
 from . import mail_thread
@@ -20,7 +24,6 @@ from . import invoice_followup_recurring_period
 from . import project_project
 from . import project_milestone
 from . import project_task
-from . import invoice_followup_report
 from . import account_move_send
 from . import ir_actions_report
 from . import sale_order

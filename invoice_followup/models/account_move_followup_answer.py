@@ -13,13 +13,13 @@ from odoo.tools import float_round, format_date, hash_sign, plaintext2html, veri
 
 from odoo.addons.payment import utils as payment_utils
 
+from ..const import WAITING_FOR_A_PERSON
+
 PAID_STATES = ('paid', 'in_payment', 'reversed')
 RESPOND_SCOPE = 'invoice_followup.respond'
 RESPOND_TOKEN_HOURS = 24 * 180
 MAX_COMMENT_LENGTH = 2000
 MAX_PLAN_INSTALLMENTS = 6
-# While a case of these reasons holds an invoice, only a person resumes its reminders.
-WAITING_FOR_A_PERSON = ('dispute', 'high_value', 'bounce', 'milestone_unreached')
 
 
 class InvoiceFollowupAnswerMixin(models.AbstractModel):

@@ -7,24 +7,10 @@ from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.fields import Command
 
+from ..const import CASE_REASON_TABLE, CASE_REASONS, CLEARS_EXCEPTION_REASONS, PAUSING_REASONS, URGENT_REASONS
 from .invoice_followup_case_answer import PLAN_STATES
 from .res_partner import PAYS_LATE_DAYS
 
-CASE_REASONS = [
-    ('dispute', "Dispute"),
-    ('promise', "Promise to pay"),
-    ('payment_plan', "Payment plan"),
-    ('bounce', "E-mail bounced"),
-    ('no_email', "No e-mail address"),
-    ('max_reminders', "Reminded too often"),
-    ('high_value', "Strategic / high value"),
-    ('failure', "Sending failed"),
-    ('broken_promise', "Broken promise"),
-    ('partial_payments', "Repeated partial payments"),
-    ('milestone_unreached', "Milestone no longer reached"),
-]
-# While such a case is open, the cadence of its invoices is paused.
-PAUSING_REASONS = ('dispute', 'promise', 'payment_plan', 'high_value', 'bounce', 'milestone_unreached')
 # What the customer says about an invoice: stored on that invoice's answer (invoice.followup.case.answer), not on
 # the case its customer's other invoices share.
 ANSWER_FIELDS = ('promise_date', 'plan_state', 'plan_line_ids', 'dispute_reason', 'comment')
@@ -177,8 +163,7 @@ class InvoiceFollowupCase(models.Model):
     @api.depends('reason', 'priority')
     def _compute_color(self):
         for case in self:
-            case.color = {'dispute': 1, 'broken_promise': 2, 'failure': 9, 'bounce': 9, 'no_email': 9}.get(
-                case.reason, 0)
+            case.color = CASE_REASON_TABLE[case.reason].color if case.reason in CASE_REASON_TABLE else 0
 
     @api.model
     def _read_group_expand_stage_ids(self, stages, domain):
@@ -325,7 +310,7 @@ class InvoiceFollowupCase(models.Model):
                 'reason': reason,
                 'move_ids': [Command.set(moves.ids)],
                 'user_id': self._followup_default_assignee(moves).id,
-                'priority': '2' if reason in ('dispute', 'broken_promise', 'high_value') else '1',
+                'priority': '2' if reason in URGENT_REASONS else '1',
                 **values,
             })
         if answer_values:
@@ -425,7 +410,7 @@ class InvoiceFollowupCase(models.Model):
     def _followup_on_resolved(self):
         """A failure or a missing address was dealt with: its invoices leave the exception and resume."""
         self.activity_ids.action_feedback(feedback=self.env._("Case resolved."))
-        fixed = self.filtered(lambda case: case.reason in ('failure', 'no_email', 'bounce'))
+        fixed = self.filtered(lambda case: case.reason in CLEARS_EXCEPTION_REASONS)
         moves = fixed.move_ids.filtered(lambda move: move.followup_state == 'exception')
         if moves:
             moves.sudo().followup_error = False

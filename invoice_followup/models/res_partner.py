@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.fields import Domain
 
-from .account_move import FOLLOWUP_READERS
+from ..const import FOLLOWUP_READERS
 
 PAYS_LATE_DAYS = 7
 # Who may switch a customer's reminders off (or on): billing users. Enforced on the fields, so that a contact

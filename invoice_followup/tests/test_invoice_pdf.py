@@ -6,7 +6,7 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.base.models import ir_actions_report
-from odoo.addons.invoice_followup.models import account_move, reminder_batch
+from odoo.addons.invoice_followup.models import account_move_followup_delivery, reminder_batch
 
 from .common import InvoiceFollowupCommon
 
@@ -83,7 +83,7 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
         self._skip_without_tools()
         moves = self._followup_invoice(amount=100.0) | self._followup_invoice(amount=200.0) \
             | self._followup_invoice(amount=300.0)
-        with patch.object(account_move, 'PDF_DOCUMENTS_PER_CALL', 2):
+        with patch.object(account_move_followup_delivery, 'PDF_DOCUMENTS_PER_CALL', 2):
             pdfs, calls = self._prepare_pdfs(moves)
         self.assertEqual(len(calls), 2, "3 invoices, 2 per call")
         for move in moves:

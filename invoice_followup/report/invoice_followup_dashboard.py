@@ -9,7 +9,7 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_date
 
-from ..models.invoice_followup_report import AGING_BUCKETS
+from .invoice_followup_report import AGING_BUCKETS
 
 COUNTBACK_MAX_MONTHS = 24
 PERIOD_METRICS = (

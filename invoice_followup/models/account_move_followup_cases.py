@@ -1,0 +1,84 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import psycopg2.errors
+
+from odoo import api, models
+
+from ..const import CLOSED_WHEN_PAID_REASONS
+from .cron_batch import lock_rows
+
+
+class InvoiceFollowupCasesMixin(models.AbstractModel):
+    """Part of ``account.move`` (which inherits it), in a file of its own: when an invoice's reminders call for a
+    person (high-value review, bounced address, too many reminders, repeated partial payments) and the closing
+    of cases whose invoices are paid. The customer's own answers are in account_move_followup_answer.py.
+    ``self`` is always an invoice."""
+
+    _name = 'invoice.followup.cases.mixin'
+    _description = "Invoice: Collection Case Rules"
+
+    # -------------------------------------------------------------------------
+    # COLLECTION CASES (what a person must handle)
+    # -------------------------------------------------------------------------
+
+    def _followup_needs_review(self, step):
+        """Firm and final steps of strategic customers or large amounts go to a person instead."""
+        self.ensure_one()
+        if step.tone not in ('firm', 'final'):
+            return False
+        threshold = self.followup_policy_id.high_value_amount
+        return self.commercial_partner_id.followup_strategic or (
+            threshold and abs(self.amount_residual_signed) >= threshold)
+
+    def _followup_hold_for_review(self, step, cycle_date, today, superseded):
+        """Hand the step to a person: a case opens (reminders pause) and the step is logged as handed over."""
+        self.ensure_one()
+        case = self.env['invoice.followup.case']._followup_open(self, 'high_value', body=self.env._(
+            "The step “%(step)s” of invoice %(invoice)s needs a person: strategic customer or large amount.",
+            step=step.name, invoice=self.name))
+        note = self.env._("Handed to a person (collection case %(case)s).", case=case.display_name)
+        self.env['invoice.followup.log']._followup_record([{
+            'move_id': self.id, 'step_id': held.id, 'cycle_key': cycle_date, 'date': today, 'state': 'skipped',
+            'note': note, 'currency_id': self.currency_id.id, 'amount_due': self.amount_residual,
+        } for held in superseded + [step]])
+
+    def _followup_recipient_bounced(self):
+        self.ensure_one()
+        recipient = self._followup_recipient()
+        bounced = self.commercial_partner_id.followup_bounced_email
+        return bool(recipient and bounced and recipient.email_normalized == bounced)
+
+    def _followup_check_escalations(self):
+        """After a reminder: too many reminders, or paying in repeated parts, call for a person."""
+        self.ensure_one()
+        Case = self.env['invoice.followup.case']
+        limit = self.followup_policy_id.max_reminders
+        sent = self.followup_log_ids.filtered(lambda log: log.state in ('sent', 'scheduled', 'bounced'))
+        if limit and len(sent) >= limit:
+            Case._followup_open(self, 'max_reminders', body=self.env._(
+                "Invoice %(invoice)s has been reminded %(count)s times without payment.",
+                invoice=self.name, count=len(sent)))
+        term_lines = self._followup_open_term_lines()
+        partials = term_lines.matched_credit_ids
+        if self.payment_state == 'partial' and len(partials) >= 2:
+            Case._followup_open(self, 'partial_payments', body=self.env._(
+                "Invoice %(invoice)s was paid in %(count)s partial amounts and is still open.",
+                invoice=self.name, count=len(partials)))
+
+    @api.model
+    def _followup_close_paid_cases(self):
+        """Cases whose invoices are all paid (or left the case: promise or plan broken) close themselves."""
+        cases = self.env['invoice.followup.case'].sudo().search([
+            ('is_open', '=', True), ('move_ids', '!=', False),
+            ('reason', 'in', CLOSED_WHEN_PAID_REASONS),
+        ])
+        paid = cases._followup_settled()
+        try:
+            paid = lock_rows(paid)  # another run closes those it holds
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()  # changed meanwhile: the next run closes them
+            return cases.browse()
+        if paid:
+            paid.action_resolve()
+            for case in paid:
+                case.message_post(body=self.env._("The invoices are paid: case closed."))
+        return paid

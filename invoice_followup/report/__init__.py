@@ -1,0 +1,2 @@
+from . import invoice_followup_report
+from . import invoice_followup_dashboard
