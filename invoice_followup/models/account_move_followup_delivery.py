@@ -208,6 +208,9 @@ class InvoiceFollowupDeliveryMixin(models.AbstractModel):
             'attachment_ids': attachments.ids,
             'mail_auto_delete': False,
             'email_layout_xmlid': 'mail.mail_notification_layout_with_responsible_signature',
+            # The layout's button reads "View <model description>": "Invoice", as core's sending says, not the
+            # model's name ("Journal Entry"); in the customer's language.
+            'model_description': thread.with_context(lang=recipient.lang or self.env.lang).type_name,
         }
         if rendered.get('email_from'):
             post_values['email_from'] = rendered['email_from']

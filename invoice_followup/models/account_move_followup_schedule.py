@@ -154,7 +154,12 @@ class InvoiceFollowupScheduleMixin(models.AbstractModel):
             'currency_id': self.currency_id.id,
             'partner_id': self.partner_id.id,
         })
-        return wizard.link
+        # account_payment's wizard joins the base URL and the portal URL (which starts with "/") with another "/".
+        base_url = self.get_base_url().rstrip('/')
+        link = wizard.link
+        if link.startswith(f'{base_url}//'):
+            link = base_url + link[len(base_url) + 1:]
+        return link
 
     # -------------------------------------------------------------------------
     # PLANNING: which step is due on a day
