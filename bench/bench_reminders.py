@@ -26,7 +26,9 @@ import os
 import platform
 import pstats
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +57,7 @@ RECURRING = int(os.environ.get('BENCH_RECURRING', 50))
 RECURRING_SENT = int(os.environ.get('BENCH_RECURRING_SENT', 5))
 MILESTONES = int(os.environ.get('BENCH_MILESTONES', 10))
 PROFILE = int(os.environ.get('BENCH_PROFILE', 100))
+WORKERS_DUE = int(os.environ.get('BENCH_WORKERS_DUE', 2000))
 RESULTS = Path(os.environ.get('BENCH_RESULTS', 'bench/results'))
 
 
@@ -130,6 +133,55 @@ def run_floor(moves):
             'per_second': round(rate, 1), 'queries_per_reminder': round(queries / max(len(moves), 1), 1)}
 
 
+def run_workers(workers, count):
+    """Delivery on ``workers`` worker processes at once (as Odoo's cron runner gives each delivery job its own
+    worker): ``count`` due invoices with stored PDFs are planned and queued first (committed), then each worker, an
+    ``odoo shell`` with its own registry and connection, sends the queue; measured from the first worker's start to
+    the last one's end."""
+    moves = make_invoices(env, count, 0, f'workers-{workers}')
+    attach_existing_pdfs(env, moves)
+    company = env.company
+    env['invoice.followup.queue']._queue_due(company, company._followup_today(), 200)
+    env.cr.commit()
+    Log = env['invoice.followup.log']
+    queued = Log.search([('state', '=', 'queued'), ('move_id', 'in', moves.ids)])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        go = tmp / 'go'
+        processes = []
+        for index in range(workers):
+            worker_env = {**os.environ, 'BENCH_WORKER_READY': str(tmp / f'ready-{index}'),
+                          'BENCH_WORKER_GO': str(go), 'BENCH_WORKER_OUT': str(tmp / f'out-{index}.json')}
+            with open('bench/bench_worker.py', 'rb') as script:
+                processes.append(subprocess.Popen(
+                    ['bash', 'scripts/odoo.sh', 'shell', '-d', env.cr.dbname, '--no-http', '--log-level=warn',
+                     f'--logfile={os.environ.get("LOGS", tempfile.gettempdir())}/bench-worker-{index}.log'],
+                    stdin=script, env=worker_env, stdout=subprocess.DEVNULL))
+        deadline = time.monotonic() + 300
+        while not all((tmp / f'ready-{index}').exists() for index in range(workers)):
+            if time.monotonic() > deadline or any(process.poll() is not None for process in processes):
+                raise RuntimeError("a benchmark worker did not start")
+            time.sleep(0.05)
+        go.write_text('go')
+        for process in processes:
+            process.wait(timeout=3600)
+        outs = [json.loads((tmp / f'out-{index}.json').read_text()) for index in range(workers)]
+    elapsed = max(out['ended'] for out in outs) - min(out['started'] for out in outs)
+    env.invalidate_all()
+    sent = Log.search_count([('id', 'in', queued.ids), ('state', '=', 'sent')])
+    mails = env['mail.mail'].search_count([('model', '=', 'account.move'), ('res_id', 'in', moves.ids)])
+    left = Log.search_count([('id', 'in', queued.ids), ('state', '=', 'queued')])
+    queries = sum(out['queries'] for out in outs)
+    rate = sent / elapsed if elapsed else 0.0
+    log(f"delivery on {workers} worker(s): {sent} reminders ({mails} mails, {left} left queued) in {elapsed:.1f} s "
+        f"= {rate:.1f}/s, {queries / max(sent, 1):.1f} queries per reminder")
+    if sent != len(queued) or mails != sent or left:
+        log(f"WARNING {workers} workers: {len(queued)} queued, {sent} sent, {mails} mails, {left} left")
+    return {'workers': workers, 'reminders': sent, 'mails_queued': mails, 'left_queued': left,
+            'seconds': round(elapsed, 2), 'per_second': round(rate, 1),
+            'queries_per_reminder': round(queries / max(sent, 1), 1)}
+
+
 def profile_cron(count):
     """cProfile of the cron on ``count`` due invoices with stored PDFs; the costs of our code path, cumulative."""
     moves = make_invoices(env, count, 0, 'profile')
@@ -184,6 +236,10 @@ def main():
         results['consolidated'] = run_cron('existing PDFs, one e-mail per customer', reminded(CONSOLIDATED))
         env.company.followup_consolidate = False
         env.cr.commit()
+
+    if WORKERS_DUE:
+        results['workers_1'] = run_workers(1, WORKERS_DUE)
+        results['workers_2'] = run_workers(2, WORKERS_DUE)
 
     make_invoices(env, RENDER, 0, 'render')
     results['rendered_pdf'] = run_cron('PDF rendered per invoice', reminded(RENDER))

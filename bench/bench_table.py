@@ -28,6 +28,10 @@ def main():
     if 'consolidated' in ours:
         rows.append(('ours, stored PDF, 1 e-mail per customer (cron, consolidated)', ours['consolidated'],
                      ours_note(ours['consolidated'])))
+    for key in ('workers_1', 'workers_2'):
+        if row := ours.get(key):
+            rows.append((f"ours, delivery of the queue on {row['workers']} worker process(es), stored PDF", row,
+                         f"{row['mails_queued']} mails, {row['left_queued']} left queued"))
     rows += [
         ('ours, PDF rendered (cron)', rendered, ours_note(rendered)),
         ('floor: Odoo message_post_with_source, stored PDF', floor, f"{floor['mails_queued']} mails"),
@@ -50,6 +54,8 @@ def main():
         'milestones': ours.get('milestones'),
         'ratios': {
             'ours_stored_vs_floor': ratio(stored['per_second'], floor['per_second']),
+            'two_workers_vs_one': ratio(ours['workers_2']['per_second'], ours['workers_1']['per_second'])
+            if 'workers_2' in ours else None,
             'ours_stored_vs_peer': ratio(stored['per_second'], peer['peer']['per_second']) if peer else None,
             'ours_rendered_vs_peer': ratio(rendered['per_second'], peer['peer']['per_second']) if peer else None,
             'ours_consolidated_vs_peer': ratio(ours['consolidated']['per_second'], peer['peer']['per_second'])
@@ -92,6 +98,7 @@ def main():
     lines.append('')
     r = summary['ratios']
     lines.append(f"Ratios (invoices/s): ours stored PDF / floor = {r['ours_stored_vs_floor']}x; "
+                 f"2 delivery workers / 1 = {r['two_workers_vs_one']}x; "
                  f"ours stored PDF / peer = {r['ours_stored_vs_peer']}x; "
                  f"ours consolidated / peer = {r['ours_consolidated_vs_peer']}x; "
                  f"ours PDF rendered / peer = {r['ours_rendered_vs_peer']}x; "

@@ -16,10 +16,13 @@
 #   --milestones N     milestones reached (BENCH_MILESTONES, default 10)
 #   --peer-due N       due invoices of the peer's runs (BENCH_PEER_DUE, default: --due)
 #   --profile N        invoices of the profiled cron run (BENCH_PROFILE, default 100, 0 = off)
+#   --workers-due N    reminders queued then delivered by 1, then 2 worker processes at once (BENCH_WORKERS_DUE,
+#                      default 2000, 0 = off)
 #   --no-peer          skip the peer (BENCH_PEER=0)
 # The peer is downloaded once from PyPI into $STATE/bench-addons (git-ignored).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+export LOGS
 while [ $# -gt 0 ]; do
     case "$1" in
         --due) export BENCH_DUE=$2; shift 2 ;;
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
         --milestones) export BENCH_MILESTONES=$2; shift 2 ;;
         --peer-due) export BENCH_PEER_DUE=$2; shift 2 ;;
         --profile) export BENCH_PROFILE=$2; shift 2 ;;
+        --workers-due) export BENCH_WORKERS_DUE=$2; shift 2 ;;
         --no-peer) export BENCH_PEER=0; shift ;;
         *) echo "unknown option $1 (see the head of scripts/bench.sh)" >&2; exit 2 ;;
     esac

@@ -15,6 +15,9 @@ from . import account_move_followup_delivery
 from . import account_move_followup_cases
 from . import account_move_billing
 from . import account_move
+from . import invoice_followup_planner
+from . import invoice_followup_queue
+from . import invoice_followup_delivery
 from . import mail_mail
 from . import mail_thread
 from . import mail_template

@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 
 from ..const import FOLLOWUP_READERS
-from .cron_batch import run_per_company
+from ..tools.cron_batch import run_per_company
 
 FOLLOWUP_STATES = [
     ('none', "Not followed"),
@@ -261,9 +261,12 @@ class AccountMove(models.Model):
         return True
 
     def action_followup_send_now(self):
-        """Send the next reminder step right away, whatever its date."""
+        """Send the next reminder step right away, whatever its date and the minimum gap: the planner's answer
+        otherwise (a bounced or missing address, a review, a pause still hold it)."""
         self.check_access('write')
-        sent = self.env['invoice.followup.log']
+        Planner = self.env['invoice.followup.planner']
+        labels = Planner._hold_labels()
+        queued = self.env['invoice.followup.log']
         for move in self:
             if move.followup_state in ('none', 'done'):
                 raise UserError(self.env._(
@@ -274,20 +277,24 @@ class AccountMove(models.Model):
                     "Reminders of invoice %(invoice)s are paused or in exception: resume them first.",
                     invoice=move.display_name))
             today = move.company_id._followup_today()
-            cycle_date, pending = move._followup_pending_steps()
-            if not pending:
+            items = Planner.sudo()._plan(move, today, force=True,
+                                         reviewed=self.env.context.get('invoice_followup_reviewed', False))
+            if not items:
                 raise UserError(self.env._(
                     "Invoice %(invoice)s has received every step of its policy.", invoice=move.display_name))
-            # The step due now (the latest of those already due, like the cron), else the next one to come.
-            due = [step for step, date in pending if date <= today] or [pending[0][0]]
-            sent |= move.sudo()._followup_run_step(due[-1], cycle_date, today, superseded=due[:-1])
+            if items[0].hold:
+                raise UserError(self.env._(
+                    "The reminder of invoice %(invoice)s is held: %(reason)s.", invoice=move.display_name,
+                    reason=labels[items[0].hold]))
+            queued |= self.env['invoice.followup.queue'].sudo()._apply(items, today)
+        self.env['invoice.followup.delivery'].sudo()._deliver_now(queued)
         self.env['invoice.followup.log']._followup_trigger_mail_queue()
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
                 'type': 'success',
-                'message': self.env._("%(count)s reminder(s) sent.", count=len(sent)),
+                'message': self.env._("%(count)s reminder(s) sent.", count=len(queued)),
                 'next': {'type': 'ir.actions.act_window_close'},
             },
         }
@@ -321,11 +328,15 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_send_reminders(self, batch_size=None):
-        """Daily: send every reminder that is due, one invoice per transaction, in batches."""
+        """Daily: close the cases whose invoices are paid, queue every reminder that is due (the planner's answer),
+        then deliver the queue here and on the other delivery jobs (``invoice.followup.delivery``)."""
         batch_size = batch_size or int(
             self.env['ir.config_parameter'].sudo().get_param('invoice_followup.batch_size', 200)) or 200
-        self._followup_close_paid_cases()
         companies = self.env['res.company'].search([('followup_automation', '=', True)])
-        run_per_company(self, companies, self._followup_due_domain,
-                        lambda moves, company, today: moves._followup_send_batch(company, today, batch_size))
-        self.env['invoice.followup.log']._followup_trigger_mail_queue()
+        self._followup_close_paid_cases(companies)
+        Queue = self.env['invoice.followup.queue']
+        if not run_per_company(self, companies, self._followup_due_domain,
+                               lambda moves, company, today: Queue.with_company(company)._queue_due(
+                                   company, today, batch_size)):
+            return
+        self.env['invoice.followup.delivery']._run(batch_size, trigger_jobs=True)

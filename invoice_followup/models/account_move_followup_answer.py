@@ -82,34 +82,58 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
                     dates.append(min(pending.mapped('date')) + timedelta(days=1))
         return min(dates) if dates else False
 
+    def _followup_commitments(self, today):
+        """This invoice's promise and approved plan whose date has passed, read-only: [(case, kept)].
+
+        A promise whose date passed is broken (the invoice is still open); a plan is kept while what was paid covers
+        the installments due before ``today``."""
+        self.ensure_one()
+        result = []
+        for case in self._followup_pausing_cases():
+            answer = self._followup_answer(case)
+            if case.reason == 'promise' and answer.promise_date and answer.promise_date < today:
+                result.append((case, False))
+            elif case.reason == 'payment_plan' and answer.plan_state == 'approved':
+                lines = self._followup_plan_lines(case)
+                if not lines.filtered(lambda line: not line.is_checked and line.date < today):
+                    continue
+                planned = sum(lines.filtered(lambda line: line.date < today).mapped('amount'))
+                paid = sum(lines.mapped('amount')) - self.amount_residual
+                result.append((case, self.currency_id.compare_amounts(paid, planned) >= 0))
+        return result
+
     def _followup_check_commitments(self, today):
         """This invoice's promise and approved plan whose date has passed: kept, they go on; broken, the invoice
         leaves its case (which goes on for the customer's other invoices), a broken-promise case opens and its
         cadence resumes."""
         self.ensure_one()
         Case = self.env['invoice.followup.case']
-        for case in self._followup_pausing_cases():
+        for case, kept in self._followup_commitments(today):
             answer = self._followup_answer(case)
-            if case.reason == 'promise' and answer.promise_date and answer.promise_date < today:
+            due_lines = self._followup_plan_lines(case).filtered(lambda line: not line.is_checked and line.date < today)
+            if kept:
+                due_lines.is_checked = True
+                continue
+            if case.reason == 'promise':
                 body = self.env._("The payment of invoice %(invoice)s promised for %(date)s did not arrive.",
                                   invoice=self.name, date=format_date(self.env, answer.promise_date))
                 case._followup_close_answers(self, body=body)
                 Case._followup_open(self, 'broken_promise', body=body, promise_date=answer.promise_date)
-            elif case.reason == 'payment_plan' and answer.plan_state == 'approved':
-                lines = self._followup_plan_lines(case)
-                due_lines = lines.filtered(lambda line: not line.is_checked and line.date < today)
-                if not due_lines:
-                    continue
-                planned = sum(lines.filtered(lambda line: line.date < today).mapped('amount'))
-                paid = sum(lines.mapped('amount')) - self.amount_residual
-                if self.currency_id.compare_amounts(paid, planned) >= 0:
-                    due_lines.is_checked = True
-                    continue
+            else:
                 body = self.env._(
                     "The installment of the payment plan of invoice %(invoice)s due on %(date)s was missed.",
                     invoice=self.name, date=format_date(self.env, max(due_lines.mapped('date'))))
                 case._followup_close_answers(self, body=body)
                 Case._followup_open(self, 'broken_promise', body=body)
+
+    def _followup_bring_up_to_date(self, today):
+        """Before planning ``today``: pauses whose date has come end, promises and plans are found kept or broken
+        (what ``invoice.followup.planner._resumes`` foresees)."""
+        for move in self.filtered(lambda move: move.followup_state == 'paused'):
+            move._followup_check_commitments(today)
+            if move.followup_paused_until and move.followup_paused_until <= today:
+                move.followup_paused_until = False
+                move.message_post(body=self.env._("Reminder pause ended."))
 
     # -------------------------------------------------------------------------
     # SELF-SERVICE PAGE (controllers/portal.py)

@@ -4,7 +4,7 @@ import psycopg2.errors
 from odoo import api, models
 
 from ..const import CLOSED_WHEN_PAID_REASONS
-from .cron_batch import lock_rows
+from ..tools.cron_batch import lock_rows
 
 
 class InvoiceFollowupCasesMixin(models.AbstractModel):
@@ -65,20 +65,24 @@ class InvoiceFollowupCasesMixin(models.AbstractModel):
                 invoice=self.name, count=len(partials)))
 
     @api.model
-    def _followup_close_paid_cases(self):
-        """Cases whose invoices are all paid (or left the case: promise or plan broken) close themselves."""
+    def _followup_close_paid_cases(self, companies):
+        """Cases whose invoices are all paid (or left the case: promise or plan broken) close themselves, company by
+        company, each committed (the cron's first task; a case another transaction holds waits for the next run)."""
         cases = self.env['invoice.followup.case'].sudo().search([
-            ('is_open', '=', True), ('move_ids', '!=', False),
+            ('company_id', 'in', companies.ids), ('is_open', '=', True), ('move_ids', '!=', False),
             ('reason', 'in', CLOSED_WHEN_PAID_REASONS),
         ])
-        paid = cases._followup_settled()
-        try:
-            paid = lock_rows(paid)  # another run closes those it holds
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-            self.env.cr.rollback()  # changed meanwhile: the next run closes them
-            return cases.browse()
-        if paid:
-            paid.action_resolve()
-            for case in paid:
-                case.message_post(body=self.env._("The invoices are paid: case closed."))
-        return paid
+        closed = cases.browse()
+        for company_cases in cases._followup_settled().grouped('company_id').values():
+            try:
+                paid = lock_rows(company_cases)
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                self.env.cr.rollback()  # changed meanwhile: the next run closes them
+                continue
+            if paid:
+                paid.action_resolve()
+                for case in paid:
+                    case.message_post(body=self.env._("The invoices are paid: case closed."))
+                closed |= paid
+            self.env['ir.cron']._commit_progress()
+        return closed

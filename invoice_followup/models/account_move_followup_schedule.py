@@ -1,6 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import timedelta
-
 from odoo import api, models
 from odoo.fields import Domain
 
@@ -11,8 +9,8 @@ REMINDABLE_PAYMENT_STATES = ('not_paid', 'partial')
 
 class InvoiceFollowupScheduleMixin(models.AbstractModel):
     """Part of ``account.move`` (which inherits it), in a file of its own: which policy an invoice follows and its
-    follow-up status, the installment cycle and the steps still to come, what a reminder asks for, and which step
-    is due on a given day (the cron's plan and the preview). ``self`` is always an invoice."""
+    follow-up status, the installment cycle and the steps still to come, and what a reminder asks for. Which step
+    goes out on a day is the planner's answer (``invoice.followup.planner``). ``self`` is always an invoice."""
 
     _name = 'invoice.followup.schedule.mixin'
     _description = "Invoice: Reminder Schedule"
@@ -160,92 +158,3 @@ class InvoiceFollowupScheduleMixin(models.AbstractModel):
         if link.startswith(f'{base_url}//'):
             link = base_url + link[len(base_url) + 1:]
         return link
-
-    # -------------------------------------------------------------------------
-    # PLANNING: which step is due on a day
-    # -------------------------------------------------------------------------
-
-    def _followup_plan(self, today):
-        """Bring this (locked, fresh) invoice's cadence up to date for today and say which step is due.
-
-        Ends a pause whose date has come; postpones under the minimum gap between two reminders to a customer.
-        When several steps are due (first run on an old invoice, end of a pause) only the latest is carried
-        out and the earlier ones are superseded: one reminder, never a burst.
-
-        :return: (step, cycle date, superseded steps) or None when nothing is due today
-        """
-        self.ensure_one()
-        if self.followup_state == 'paused':
-            self._followup_check_commitments(today)
-            if self.followup_paused_until and self.followup_paused_until <= today:
-                self.followup_paused_until = False
-                self.message_post(body=self.env._("Reminder pause ended."))
-        if self.followup_state != 'active':
-            return None
-        cycle_date, pending = self._followup_pending_steps()
-        due = [step for step, date in pending if date <= today]
-        if not due:
-            return None
-        gap_until = self._followup_gap_until(today)
-        if gap_until and gap_until > today:
-            self.followup_not_before = gap_until
-            return None
-        step, superseded = due[-1], due[:-1]
-        if self._followup_needs_review(step):
-            self._followup_hold_for_review(step, cycle_date, today, superseded)
-            return None
-        if step.channel == 'email' and self._followup_recipient_bounced():
-            self.env['invoice.followup.case']._followup_open(self, 'bounce', body=self.env._(
-                "Invoice %(invoice)s is not e-mailed: its address bounced.", invoice=self.name))
-            return None
-        return step, cycle_date, superseded
-
-    def _followup_gap_until(self, today):
-        """Date before which this customer may not be reminded again (minimum gap setting), or False."""
-        gap = self.company_id.followup_min_gap_days
-        if gap <= 0:
-            return False
-        last = self.env['invoice.followup.log']._read_group(
-            [('partner_id', '=', self.commercial_partner_id.id), ('state', '=', 'sent'),
-             ('company_id', '=', self.company_id.id), ('date', '>', today - timedelta(days=gap))],
-            [], ['date:max'],
-        )[0][0]
-        return last and last + timedelta(days=gap)
-
-    @api.model
-    def _followup_preview(self, company, date):
-        """What the cron would carry out on ``date`` for the company, with no side effect.
-
-        :return: list of values for preview lines
-        """
-        moves = self.search(self._followup_due_domain(company, date), order='commercial_partner_id, id')
-        lines = []
-        for move in moves:
-            pause_ends = move.followup_paused_until and move.followup_paused_until <= date
-            if move.followup_state == 'paused' and not pause_ends:
-                continue
-            if move.no_followup or move.payment_state == 'blocked' or move.commercial_partner_id.followup_excluded:
-                continue
-            _cycle_date, pending = move._followup_pending_steps()
-            due = [(step, step_date) for step, step_date in pending if step_date <= date]
-            if not due:
-                continue
-            step, step_date = due[-1]
-            recipient = move._followup_recipient()
-            note = False
-            if step.channel == 'email' and not recipient:
-                note = self.env._("No valid e-mail address")
-            elif len(due) > 1:
-                note = self.env._("%(count)s earlier step(s) superseded", count=len(due) - 1)
-            test_address = company.followup_test_mode and company.followup_test_email
-            lines.append({
-                'move_id': move.id,
-                'partner_id': move.commercial_partner_id.id,
-                'step_id': step.id,
-                'step_date': step_date,
-                'amount_due': move._followup_amount_values(date)['amount'],
-                'currency_id': move.currency_id.id,
-                'recipient': test_address or recipient.email if step.channel == 'email' else False,
-                'note': note,
-            })
-        return lines

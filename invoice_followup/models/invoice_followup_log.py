@@ -1,5 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import api, fields, models
+from odoo.tools import email_normalize
+
+_logger = logging.getLogger(__name__)
 
 
 class InvoiceFollowupLog(models.Model):
@@ -35,6 +40,7 @@ class InvoiceFollowupLog(models.Model):
     channel = fields.Selection(related='step_id.channel', store=True)
     state = fields.Selection(
         [
+            ('queued', "Queued"),
             ('sent', "Sent"),
             ('scheduled', "Activity scheduled"),
             ('skipped', "Skipped"),
@@ -50,6 +56,11 @@ class InvoiceFollowupLog(models.Model):
     amount_due = fields.Monetary(currency_field='currency_id')
     currency_id = fields.Many2one('res.currency', required=True)
     mail_message_id = fields.Many2one('mail.message', string="Message", index='btree_not_null', ondelete='set null')
+    # The e-mail to the customer: its delivery (not a follower's copy) decides whether the reminder was sent,
+    # failed or bounced.
+    mail_id = fields.Many2one(
+        'mail.mail', string="E-mail", index='btree_not_null', ondelete='set null', export_string_translation=False)
+    email_to = fields.Char(string="Sent To", readonly=True)
     message_id = fields.Char(string="Message-Id", index='btree_not_null', readonly=True)
     activity_id = fields.Many2one('mail.activity', string="Activity", ondelete='set null')
     is_test = fields.Boolean(string="Test Mode", help="Sent to the test address instead of the customer.")
@@ -59,6 +70,8 @@ class InvoiceFollowupLog(models.Model):
         "(move_id, step_id, cycle_key) WHERE state NOT IN ('cancel', 'failed')",
         "This reminder was already sent for this installment of the invoice.",
     )
+    # The delivery workers' queue: a small index however long the history grows.
+    _queued_index = models.Index("(id) WHERE state = 'queued'")
 
     @api.depends('move_id', 'step_id')
     def _compute_display_name(self):
@@ -82,26 +95,29 @@ class InvoiceFollowupLog(models.Model):
             cron.sudo()._trigger()
 
     def _followup_update_delivery(self, failure_type, failure_reason):
-        """The mail queue reports on a reminder: a failure puts its invoice in exception and opens a failure case
-        (a person must look at it); a later success (an administrator retried the mail) closes that exception,
-        and the case once none of its invoices is left in exception, so resuming never sends the step twice.
-        The engine's bookkeeping, as superuser: whoever's mail queue run reports it."""
+        """The mail queue reports on the customer's e-mail of these reminders: a failure puts their invoices in
+        exception and opens a failure case (a person must look at it); a later success (an administrator retried
+        the mail) closes that exception, and the case once none of its invoices is left in exception.
+
+        A retried mail whose step was sent again meanwhile (the failure freed its slot) stays failed: the step
+        went out once. The engine's bookkeeping, as superuser: whoever's mail queue run reports it."""
         logs = self.sudo()
         Case = self.env['invoice.followup.case'].sudo()
         if failure_type:
-            failed = logs.filtered(lambda log: log.state == 'sent')
+            failed = logs.filtered(lambda log: log.state in ('sent', 'queued'))
             reason = failure_reason or failure_type or ''
             for log in failed:
                 log.write({'state': 'failed', 'note': reason[:250]})
                 log.move_id.write({'followup_error': self.env._(
                     "The reminder “%(step)s” could not be delivered: %(reason)s", step=log.step_id.name,
                     reason=reason)})
+                _logger.warning("Reminder %s of invoice %s could not be delivered: %s", log.id, log.move_id.id, reason)
             for moves in failed.move_id.grouped(lambda move: (move.commercial_partner_id, move.company_id)).values():
                 Case._followup_open(moves, 'failure', body=self.env._(
                     "The reminder of %(invoices)s could not be delivered: %(reason)s",
                     invoices=moves.mapped('name'), reason=reason))
             return
-        recovered = logs.filtered(lambda log: log.state == 'failed')
+        recovered = logs.filtered(lambda log: log.state == 'failed')._followup_slot_free()
         for log in recovered:
             log.write({'state': 'sent', 'note': False})
             log.move_id.followup_error = False
@@ -111,14 +127,30 @@ class InvoiceFollowupLog(models.Model):
             if done := cases.filtered(lambda case: 'exception' not in case.move_ids.mapped('followup_state')):
                 done.action_resolve()
 
+    def _followup_slot_free(self):
+        """Those of these reminders whose step and installment no other reminder holds (sent again meanwhile)."""
+        if not self:
+            return self
+        holders = self.search([
+            ('move_id', 'in', self.move_id.ids), ('state', 'not in', ('cancel', 'failed')), ('id', 'not in', self.ids),
+        ])
+        taken = {(log.move_id.id, log.step_id.id, log.cycle_key) for log in holders}
+        return self.filtered(lambda log: (log.move_id.id, log.step_id.id, log.cycle_key) not in taken)
+
     def _followup_mark_bounced(self, bounced_email):
-        """Reminders that bounced: their invoices pause on a bounce case until the address changes.
+        """The customer's address of these reminders bounced: their invoices pause on a bounce case until the address
+        changes. A follower's bounce is not the customer's: only reminders sent to ``bounced_email`` are marked.
         The engine's bookkeeping, as superuser: whoever's incoming mail reports the bounce."""
-        logs = self.sudo()
+        bounced = email_normalize(bounced_email or '')
+        logs = self.sudo().filtered(
+            lambda log: not bounced or not log.email_to or email_normalize(log.email_to) == bounced)
+        if not logs:
+            return logs
         logs.write({'state': 'bounced', 'note': self.env._("Bounced: %(email)s", email=bounced_email or '')})
         for partner, partner_logs in logs.grouped(lambda log: log.move_id.commercial_partner_id).items():
-            if bounced_email:
-                partner.followup_bounced_email = bounced_email
+            if bounced and not any(log.is_test for log in partner_logs):
+                partner.followup_bounced_email = bounced
             for company_moves in partner_logs.move_id.grouped('company_id').values():
                 self.env['invoice.followup.case'].sudo()._followup_open(company_moves, 'bounce', body=self.env._(
                     "The reminder to %(email)s bounced.", email=bounced_email or partner.email or ''))
+        return logs

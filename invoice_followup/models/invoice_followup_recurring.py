@@ -7,7 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import format_date
 
-from .cron_batch import run_in_batches, run_isolated, run_per_company
+from ..tools.cron_batch import run_in_batches, run_isolated, run_per_company
 
 INTERVAL_UNITS = [
     ('day', "Days"),
@@ -468,6 +468,7 @@ class InvoiceFollowupRecurring(models.Model):
             return None  # one period issued: commit it, then look for the next one
 
         while (done := run_isolated(self.env, work, lambda error: self.browse(schedule.id)._mark_failed(today, error),
-                                    f"Recurring schedule {schedule.id}")) is None:
+                                    f"Recurring schedule {schedule.id}",
+                                    done_index='recurring_period_unique')) is None:
             self.env['ir.cron']._commit_progress()
         return done

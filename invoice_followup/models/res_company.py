@@ -42,6 +42,11 @@ class ResCompany(models.Model):
         help="When several invoices of a customer are due for a reminder the same day, "
         "send them in a single e-mail.",
     )
+    followup_notify_followers = fields.Boolean(
+        string="Copy Reminders to Followers",
+        help="E-mail the invoice's internal followers a copy of every reminder (by default only the customer gets it; "
+        "the reminder is in the invoice's chatter either way).",
+    )
     followup_promise_days = fields.Integer(
         string="Promise-to-Pay Horizon",
         default=30,

@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Two reminder crons and a payment, each in its own database transaction, on committed data.
+"""Two delivery workers, a payment and a killed worker, each in its own database transaction, on committed data.
 
-The other tests run in one transaction; here each worker opens its own cursor, as two cron workers (or a cron and
-a late worker of the previous run) do, and commits. What this class commits it deletes again in its clean-up.
+The other tests run in one transaction; here each worker opens its own cursor, as two cron workers (two delivery
+jobs, on one server or two) do, and commits. What this class commits it deletes again in its clean-up.
 """
 import threading
 from datetime import datetime
@@ -20,7 +20,8 @@ WAIT = 20  # seconds a step may wait for another transaction before the test giv
 
 @tagged('post_install', '-at_install')
 class TestCadenceConcurrency(TransactionCase):
-    """Every due reminder goes out exactly once and none for an invoice paid meanwhile, whatever two workers do."""
+    """Every queued reminder goes out exactly once and none for an invoice paid meanwhile, whatever the workers do:
+    two at once, or one killed in the middle of a batch."""
 
     def setUp(self):
         super().setUp()
@@ -85,8 +86,18 @@ class TestCadenceConcurrency(TransactionCase):
             if 'company' in self.data:
                 env.ref('base.main_company').with_context(tracking_disable=True).write(self.data['company'])
 
-    def _worker(self, name, failures):
-        """One cron worker: its own transaction(s), as Odoo's cron runner gives it."""
+    def _queue(self):
+        """The daily run's planning, committed: the six reminders queued, nothing sent yet."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref('base.main_company')
+            env['invoice.followup.queue'].with_company(company)._queue_due(company, company._followup_today(), 100)
+            queued = env['invoice.followup.log'].search([('move_id', 'in', self.invoice_ids)])
+            self.assertEqual(queued.mapped('state'), ['queued'] * 6)
+            return queued.ids
+
+    def _worker(self, name, failures, out=None):
+        """One delivery job: its own transaction(s), as Odoo's cron runner gives it."""
         def run():
             try:
                 with self.registry.cursor() as cr:
@@ -94,17 +105,15 @@ class TestCadenceConcurrency(TransactionCase):
                     try:
                         # The test runner holds the registry's lock while tests run: hand the registry over.
                         cr.transaction = Transaction(self.registry)
-                        Move = api.Environment(cr, SUPERUSER_ID, {})['account.move']
-                        company = Move.env.ref('base.main_company')
-                        due = Move._followup_due_domain(company, company._followup_today()) & Domain(
-                            'id', 'in', self.invoice_ids)
-                        for _call in range(3):  # Odoo's cron runner calls again while invoices are left for later
-                            Move._cron_send_reminders(batch_size=3)
-                            if not Move.search_count(due):
-                                break
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        if out is not None:
+                            cr.execute("SELECT pg_backend_pid()")
+                            out['pid'] = cr.fetchone()[0]
+                        env['invoice.followup.delivery']._deliver_queued(batch_size=3)
                     finally:
-                        cr.rollback()
-                        cr.execute("RESET lock_timeout")
+                        if not cr._cnx.closed:
+                            cr.rollback()
+                            cr.execute("RESET lock_timeout")
             except Exception as error:  # noqa: BLE001 - reported by the test
                 failures.append((name, error))
         return threading.Thread(target=run, name=name)
@@ -118,92 +127,108 @@ class TestCadenceConcurrency(TransactionCase):
                     active_model='account.move', active_ids=[invoice_id])
                 wizard.create({'amount': amount} if amount else {})._create_payments()
 
-    def test_two_workers_and_a_payment(self):
-        """The script, each step in its own transaction:
+    def _committed_outcome(self):
+        """{invoice id: (sent reminders, e-mails of the invoice)} and the reminders left queued, as committed."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            logs = env['invoice.followup.log'].search([('move_id', 'in', self.invoice_ids)])
+            mails = env['mail.mail'].search([('model', '=', 'account.move'), ('res_id', 'in', self.invoice_ids)])
+            sent = {invoice_id: (
+                len(logs.filtered(lambda log, i=invoice_id: log.move_id.id == i and log.state == 'sent')),
+                len(mails.filtered(lambda mail, i=invoice_id: mail.res_id == i)),
+            ) for invoice_id in self.invoice_ids}
+            details = {log.move_id.id: {'state': log.state, 'note': log.note, 'amount_due': log.amount_due,
+                                        'body': log.mail_id.body_html} for log in logs}
+            return sent, logs.filtered(lambda log: log.state == 'queued').ids, details
 
-        1. worker A selects and prepares the first batch (3 invoices of customer one); worker B selects the same;
-        2. payments are committed while both workers hold that batch, its e-mails already rendered: all of the
-           second invoice, a part of the third;
-        3. A starts sending the first invoice's reminder: while A's transaction is open, B reaches that invoice
-           and must leave it to A at once (the per-invoice lock), then waits until A is past the paid invoice;
-        4. A reaches the paid invoices after its lock, as they are now (the re-check): nothing for the paid one,
-           and the e-mail of the partly paid one rendered again for what is left;
-        5. both workers run to the end, as Odoo's cron runner would, over the second batch (customer two) too.
-        """
+    def test_two_workers_share_the_queue_and_a_payment_cancels(self):
+        """1. the queue is planned and committed; payments land: all of the second invoice, a part of the third;
+        2. worker A claims the first batch (customer one's three reminders) and holds it, not committed;
+        3. worker B runs meanwhile: it skips A's batch at once (``SKIP LOCKED``), sends customer two's and ends;
+        4. A goes on: under its lock it finds the paid invoice paid (cancelled, with the reason) and the partly
+           paid one asking for what is left."""
+        with freeze_all_time(datetime(2019, 4, 2, 12, 0)):
+            self._queue()
         first, paid, part_paid = self.invoice_ids[:3]
-        Move = self.registry['account.move']
-        process_one, run_step = Move._followup_cron_process_one, Move._followup_run_step
-        events = {name: threading.Event() for name in (
-            'A prepared', 'A go', 'B prepared', 'B go', 'A holds first', 'B passed first', 'A passed paid')}
-        seen = {'A': [], 'B': []}
-        results = {}
+        self._pay({paid: None, part_paid: 100.0})
+        Delivery = self.registry['invoice.followup.delivery']
+        deliver = Delivery._deliver
+        events = {name: threading.Event() for name in ('A holds', 'A go')}
+        batches = {'A': [], 'B': []}
 
-        def traced_process_one(this, move, *args, **kwargs):
+        def traced(this, logs):
             worker = threading.current_thread().name
-            if worker not in seen:
-                return process_one(this, move, *args, **kwargs)
-            if not seen[worker]:  # its batch selected and prepared: wait for the script
-                events[f'{worker} prepared'].set()
-                results[f'{worker} let go'] = events[f'{worker} go'].wait(WAIT)
-            if worker == 'B' and move.id == paid and 'B waited for A' not in results:
-                results['B waited for A'] = events['A passed paid'].wait(WAIT)
-            seen[worker].append(move.id)
-            done = process_one(this, move, *args, **kwargs)
-            if worker == 'B' and move.id == first and not events['B passed first'].is_set():
-                results['B on first'] = done
-                events['B passed first'].set()
-            if worker == 'A' and move.id == paid:
-                events['A passed paid'].set()
-            return done
-
-        def traced_run_step(this, *args, **kwargs):
-            if threading.current_thread().name == 'A' and this.id == first:  # A sending, not committed yet
-                events['A holds first'].set()
-                results['B passed without waiting'] = events['B passed first'].wait(WAIT)
-            return run_step(this, *args, **kwargs)
+            if worker in batches:
+                batches[worker].append(sorted(logs.move_id.ids))
+            if worker == 'A' and len(batches['A']) == 1:
+                events['A holds'].set()
+                events['A go'].wait(WAIT)
+            return deliver(this, logs)
 
         failures = []
         worker_a, worker_b = self._worker('A', failures), self._worker('B', failures)
-        with freeze_all_time(datetime(2019, 4, 2, 12, 0)), \
-                patch.object(Move, '_followup_cron_process_one', traced_process_one), \
-                patch.object(Move, '_followup_run_step', traced_run_step), \
+        with freeze_all_time(datetime(2019, 4, 2, 12, 0)), patch.object(Delivery, '_deliver', traced), \
                 self.assertNoLogs('odoo.sql_db', level='ERROR'):
             worker_a.start()
-            self.assertTrue(events['A prepared'].wait(WAIT), "A selected and prepared its batch")
+            self.assertTrue(events['A holds'].wait(WAIT), "A claimed its batch")
             worker_b.start()
-            self.assertTrue(events['B prepared'].wait(WAIT), "B selected and prepared the same batch")
-            self._pay({paid: None, part_paid: 100.0})
+            worker_b.join(WAIT)
+            self.assertFalse(worker_b.is_alive(), "B did not wait for A's transaction")
             events['A go'].set()
-            self.assertTrue(events['A holds first'].wait(WAIT))
-            events['B go'].set()
             worker_a.join(4 * WAIT)
-            worker_b.join(4 * WAIT)
-        self.assertFalse(worker_a.is_alive() or worker_b.is_alive(), "both workers finished")
+        self.assertFalse(worker_a.is_alive(), "A finished")
         self.assertEqual(failures, [])
-        self.assertEqual(results.get('A let go'), True)
-        self.assertEqual(seen['A'][:2], [first, paid], "A sent the first invoice, then came to the paid one")
-        self.assertEqual(seen['B'][:1], [first], "both workers went for the same invoices at once")
-        self.assertIs(results.get('B on first'), False, "B left the invoice A was sending to A")
-        self.assertIs(results.get('B passed without waiting'), True, "B did not wait for A's transaction")
-        self.assertIs(results.get('B waited for A'), True)
+        self.assertEqual(batches['A'][0], [first, paid, part_paid], "A claimed customer one's reminders")
+        self.assertEqual(batches['B'], [sorted(self.invoice_ids[3:])], "B sent the others, never A's")
 
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            Log = env['invoice.followup.log']
-            sent = Log.search([('move_id', 'in', self.invoice_ids), ('state', '=', 'sent')])
-            due = [invoice_id for invoice_id in self.invoice_ids if invoice_id != paid]
-            self.assertEqual(sorted(sent.move_id.ids), due, "every due reminder exactly once")
-            self.assertEqual(len(sent), len(due))
-            self.assertEqual(len(sent.mail_message_id), len(due), "one message each")
-            mails = env['mail.mail'].search([('mail_message_id', 'in', sent.mail_message_id.ids)])
-            self.assertEqual(len(mails), len(due), "one e-mail each")
-            self.assertFalse(env['mail.mail'].search_count([('model', '=', 'account.move'), ('res_id', '=', paid)]),
-                             "nothing for the invoice paid meanwhile")
-            rest = sent.filtered(lambda log: log.move_id.id == part_paid)
-            self.assertEqual(rest.amount_due, 200.0, "the third invoice's reminder asks for what is left")
-            rest_mail = mails.filtered(lambda mail: mail.mail_message_id == rest.mail_message_id)
-            self.assertIn('200.00', rest_mail.body_html, "not the e-mail rendered before the payment")
-            skipped = Log.search([('move_id', '=', paid)])
-            self.assertEqual(skipped.state, 'skipped')
-            self.assertEqual(skipped.note, "Paid before the reminder went out.")
-            self.assertEqual(env['account.move'].browse(paid).followup_state, 'done')
+        sent, queued, details = self._committed_outcome()
+        self.assertEqual(queued, [])
+        due = [invoice_id for invoice_id in self.invoice_ids if invoice_id != paid]
+        self.assertEqual({invoice_id: sent[invoice_id] for invoice_id in due}, dict.fromkeys(due, (1, 1)),
+                         "every due reminder exactly once, one e-mail each")
+        self.assertEqual(sent[paid], (0, 0), "nothing for the invoice paid meanwhile")
+        self.assertEqual((details[paid]['state'], details[paid]['note']),
+                         ('cancel', "Paid before the reminder went out."))
+        self.assertEqual(details[part_paid]['amount_due'], 200.0, "the third invoice's reminder asks for what is left")
+        self.assertIn('200.00', details[part_paid]['body'])
+
+    def test_killed_worker_loses_nothing_and_sends_nothing_twice(self):
+        """Worker A is killed (its database session terminated) in the middle of a batch, its messages and e-mails
+        created but not committed; worker B then sends the whole queue: each reminder once, none lost."""
+        with freeze_all_time(datetime(2019, 4, 2, 12, 0)):
+            self._queue()
+        Delivery = self.registry['invoice.followup.delivery']
+        send_emails = Delivery._send_emails
+        events = {name: threading.Event() for name in ('A mid-batch', 'A killed')}
+
+        def traced(this, logs, *args, **kwargs):
+            result = send_emails(this, logs, *args, **kwargs)
+            if threading.current_thread().name == 'A':
+                events['A mid-batch'].set()
+                events['A killed'].wait(WAIT)
+                this.env.cr.execute("SELECT 1")  # the dead session's next statement fails: the worker stops
+            return result
+
+        failures, session = [], {}
+        worker_a = self._worker('A', failures, out=session)
+        with freeze_all_time(datetime(2019, 4, 2, 12, 0)), patch.object(Delivery, '_send_emails', traced):
+            worker_a.start()
+            self.assertTrue(events['A mid-batch'].wait(WAIT), "A created its batch's e-mails")
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT pg_terminate_backend(%s)", [session['pid']])
+                self.assertTrue(cr.fetchone()[0], "A's session killed")
+            events['A killed'].set()
+            worker_a.join(4 * WAIT)
+            self.assertFalse(worker_a.is_alive())
+            self.assertTrue(failures, "A died with its session")
+            sent, queued, _details = self._committed_outcome()
+            self.assertEqual(len(queued), 6, "nothing of A's batch was kept: all six still queued")
+            self.assertEqual(set(sent.values()), {(0, 0)})
+            failures.clear()
+            worker_b = self._worker('B', failures)
+            worker_b.start()
+            worker_b.join(4 * WAIT)
+        self.assertEqual(failures, [])
+        sent, queued, _details = self._committed_outcome()
+        self.assertEqual(queued, [])
+        self.assertEqual(sent, dict.fromkeys(self.invoice_ids, (1, 1)), "each reminder sent once, none lost")

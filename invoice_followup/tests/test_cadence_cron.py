@@ -83,23 +83,23 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertEqual(len(mail), 1)
         self.assertIn('750.00', mail.body_html, "the reminder asks for the residual")
 
-    def test_paid_between_selection_and_send(self):
+    def test_paid_between_queueing_and_delivery(self):
         invoices = self._followup_invoice() | self._followup_invoice() | self._followup_invoice()
         second = invoices[1]
-        Move = self.registry['account.move']
-        original = Move._followup_cron_process_one
+        Delivery = self.registry['invoice.followup.delivery']
+        original = Delivery._deliver
 
-        def pay_second_first(this, move, *args, **kwargs):
-            if move.id == second.id:
-                self._register_payment(second)  # a payment lands (and commits) while the batch is running
-                self.env.flush_all()
-            return original(this, move, *args, **kwargs)
+        def pay_second_first(this, logs):
+            self._register_payment(second)  # a payment lands after planning, before the worker claims the queue
+            self.env.flush_all()
+            return original(this, logs)
 
-        with self._at('2026-02-08'), patch.object(Move, '_followup_cron_process_one', pay_second_first):
+        with self._at('2026-02-08'), patch.object(Delivery, '_deliver', pay_second_first):
             self._run_cron()
         self.assertEqual(self._logs(invoices).move_id, invoices[0] | invoices[2])
-        skipped = self._logs(second, states=('skipped',))
-        self.assertEqual(skipped.note, "Paid before the reminder went out.")
+        cancelled = self._logs(second, states=('cancel',))
+        self.assertEqual(cancelled.note, "Paid before the reminder went out.")
+        self.assertFalse(cancelled.mail_message_id, "nothing posted, nothing e-mailed")
         self.assertEqual(second.followup_state, 'done')
 
     def test_batch_renders_each_template_once(self):
@@ -121,23 +121,22 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertTrue(author)
         self.assertEqual(messages.author_id.ids, [author], "the author message_post would have found")
 
-    def test_partly_paid_between_batch_rendering_and_send(self):
+    def test_partly_paid_between_queueing_and_delivery(self):
         invoices = self._followup_invoice() | self._followup_invoice()
         second = invoices[1]
-        Move = self.registry['account.move']
-        original = Move._followup_cron_process_one
+        Delivery = self.registry['invoice.followup.delivery']
+        original = Delivery._deliver
 
-        def pay_part_of_second_first(this, move, *args, **kwargs):
-            if move.id == second.id:
-                self._register_payment(second, amount=400.0)  # after the batch was rendered, before its turn
-                self.env.flush_all()
-            return original(this, move, *args, **kwargs)
+        def pay_part_of_second_first(this, logs):
+            self._register_payment(second, amount=400.0)  # after planning (amount 1000 queued), before delivery
+            self.env.flush_all()
+            return original(this, logs)
 
-        with self._at('2026-02-08'), patch.object(Move, '_followup_cron_process_one', pay_part_of_second_first):
+        with self._at('2026-02-08'), patch.object(Delivery, '_deliver', pay_part_of_second_first):
             self._run_cron()
         self.assertEqual(self._logs(second).amount_due, 600.0)
-        mail = self.env['mail.mail'].search([('mail_message_id', '=', self._logs(second).mail_message_id.id)])
-        self.assertIn('600.00', mail.body_html, "rendered again: the e-mail asks for what is left")
+        mail = self._logs(second).mail_id
+        self.assertIn('600.00', mail.body_html, "rendered at delivery: the e-mail asks for what is left")
 
     def test_installment_reminder_then_nothing_once_paid(self):
         invoice = self._followup_invoice(
@@ -330,9 +329,11 @@ class TestCadenceCron(InvoiceFollowupCommon):
         # wkhtmltopdf would fetch the report's assets from this very server, whose cursor the test holds:
         # point it at a closed local port so it renders at once, unstyled.
         self.env['ir.config_parameter'].set_param('report.url', 'http://127.0.0.1:9')
+        day = self._d('2026-02-07')
         with self._at('2026-02-07'):
-            self.env['account.move'].with_context(force_report_rendering=True).browse(invoice.ids)._followup_process(
-                self._d('2026-02-07'))
+            queued = self.env['invoice.followup.queue']._apply(self.env['invoice.followup.planner']._plan(invoice, day),
+                                                                day)
+            self.env['invoice.followup.delivery'].with_context(force_report_rendering=True)._deliver_now(queued)
         pdf = invoice.invoice_pdf_report_id
         self.assertTrue(pdf.raw.startswith(b'%PDF'), "a real PDF, rendered by wkhtmltopdf")
         with self._at('2026-02-14'):

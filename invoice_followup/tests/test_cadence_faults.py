@@ -128,21 +128,22 @@ class TestCadenceFaults(InvoiceFollowupCommon):
         processed = []
         runs = []
 
-        def budget_of_five(this, processed_count=0, **kwargs):
+        def budget_of_two(this, processed_count=0, **kwargs):
             left = original_progress(this, processed_count, **kwargs)
             if processed_count:
                 processed.append(processed_count)
-                return 0 if len(processed) % 5 == 0 else left
+                return 0 if len(processed) % 2 == 0 else left
             return left
 
         def counted_run(this, *args, **kwargs):
             runs.append(self.env['invoice.followup.log'].search_count([('state', '=', 'sent')]))
             return original_cron(this, *args, **kwargs)
 
-        with self._at('2026-02-07'), patch.object(Cron, '_commit_progress', budget_of_five), \
+        with self._at('2026-02-07'), patch.object(Cron, '_commit_progress', budget_of_two), \
                 patch.object(Move, '_cron_send_reminders', counted_run):
             self._run_cron()
-        self.assertEqual(runs, [0, 5, 10], "each call stops when the budget is spent; the runner calls again")
+        # Planned in one call (3 batches of 4, committed), delivered 4 by 4: the budget is spent after two batches.
+        self.assertEqual(runs, [0, 8], "each call stops when the budget is spent; the runner calls again")
         self.assertEqual(len(self._logs(invoices)), 12)
         self.assertEqual(self._logs(invoices).move_id, invoices, "each invoice exactly once")
         progress = self.env['ir.cron.progress'].search([('cron_id', '=', self.cron.id)])

@@ -7,9 +7,13 @@ from .common import InvoiceFollowupCommon
 
 _logger = logging.getLogger(__name__)
 
-# Queries one reminder costs end to end (lock, re-read, render, post, queue, log, progress commit), measured on
-# Odoo 19.0 (Debian package) when this test was written. A change that makes it grow per reminder fails here.
-MAX_QUERIES_PER_REMINDER = 65  # measured: 48
+# Queries one reminder costs end to end (planned and queued, then claimed, re-checked, rendered with its batch,
+# posted, e-mailed and logged in bulk), measured on Odoo 19.0 (Debian package). A change that makes it grow per
+# reminder fails here; the issue's target is 15.
+MAX_QUERIES_PER_REMINDER = 15  # measured: 3.5
+# What a run costs whatever the number of reminders (four companies here): progress, the batches' locks, the
+# templates and the e-mail layout read once.
+MAX_FIXED_QUERIES = 200  # measured: 140
 
 
 @tagged('post_install', '-at_install')
@@ -37,7 +41,7 @@ class TestCadenceQueries(InvoiceFollowupCommon):
                      small, large, per_reminder)
         self.assertLessEqual(per_reminder, MAX_QUERIES_PER_REMINDER)
         fixed = small - 4 * per_reminder
-        self.assertLess(fixed, 2 * MAX_QUERIES_PER_REMINDER, "the run's fixed cost stays small")
+        self.assertLess(fixed, MAX_FIXED_QUERIES, "the run's fixed cost stays small")
 
     def test_quiet_day_is_a_handful_of_queries(self):
         for _i in range(20):

@@ -231,23 +231,25 @@ class TestCollectionCases(InvoiceFollowupCommon):
         second = Case._followup_open(invoice, 'dispute')
         self.assertNotEqual(second, first, "a resolved case lets a new one open")
 
-    def test_bounce_recorded_while_the_batch_runs_stops_the_next_email(self):
-        invoices = self._followup_invoice() | self._followup_invoice()  # the first one reads the address in
-        Move = self.registry['account.move']
-        original = Move._followup_cron_process_one
+    def test_bounce_recorded_after_planning_stops_the_email(self):
+        invoices = self._followup_invoice() | self._followup_invoice()
+        Delivery = self.registry['invoice.followup.delivery']
+        original = Delivery._deliver
 
-        def bounce_before_second(this, move, *args, **kwargs):
-            if move == invoices[1]:  # recorded by the mail gateway's own transaction, not through this cache
-                self.assertFalse(move.commercial_partner_id.followup_bounced_email)  # the run has read it
-                self.env.flush_all()
-                self.env.cr.execute("UPDATE res_partner SET followup_bounced_email = email_normalized WHERE id = %s",
-                                    [self.partner_a.id])
-            return original(this, move, *args, **kwargs)
+        def bounce_before_delivery(this, logs):
+            # Recorded by the mail gateway's own transaction once the queue is planned, not through this cache.
+            self.env.flush_all()
+            self.env.cr.execute("UPDATE res_partner SET followup_bounced_email = email_normalized WHERE id = %s",
+                                [self.partner_a.id])
+            return original(this, logs)
 
-        with self._at('2026-02-07'), patch.object(Move, '_followup_cron_process_one', bounce_before_second):
+        with self._at('2026-02-07'), patch.object(Delivery, '_deliver', bounce_before_delivery):
             self._run_cron()
-        self.assertEqual(self._logs(invoices).move_id, invoices[0])
-        self.assertIn(invoices[1], self._cases('bounce').move_ids, "no e-mail to an address that just bounced")
+        self.assertFalse(self._logs(invoices), "no e-mail to an address that just bounced")
+        cancelled = self._logs(invoices, states=('cancel',))
+        self.assertEqual(cancelled.move_id, invoices)
+        self.assertEqual(set(cancelled.mapped('note')), {"The address bounced before the reminder went out."})
+        self.assertEqual(self._cases('bounce').move_ids, invoices)
 
     def test_bounce_marks_the_reminder_and_stops_emailing_the_address(self):
         invoice = self._followup_invoice()

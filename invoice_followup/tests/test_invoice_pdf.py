@@ -6,16 +6,17 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.base.models import ir_actions_report
-from odoo.addons.invoice_followup.models import account_move_followup_delivery, reminder_batch
+from odoo.addons.invoice_followup.models import account_move_followup_delivery
+from odoo.addons.invoice_followup.tools import reminder_batch
 
 from .common import InvoiceFollowupCommon
 
 
 @tagged('post_install', '-at_install')
 class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
-    """Invoice PDFs rendered the way the reminder cron renders them (``reminder_batch.prepare_pdfs``: the missing PDFs
-    of a batch, in one wkhtmltopdf call), by a real wkhtmltopdf fetching the report's styles from the server the
-    way a cron worker does (``report.url``, else ``web.base.url``: here the test server)."""
+    """Invoice PDFs rendered the way the reminder cron renders them (``account.move._followup_ensure_pdfs``: the
+    missing PDFs of a batch, in one wkhtmltopdf call), by a real wkhtmltopdf fetching the report's styles from the
+    server the way a cron worker does (``report.url``, else ``web.base.url``: here the test server)."""
 
     @classmethod
     def setUpClass(cls):
@@ -46,7 +47,7 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
                 patch.object(self.env.cr, 'commit', self.env.cr.flush):
             self.assertTrue(reminder_batch.can_batch_pdf(moves.env),
                             "wkhtmltopdf with patched Qt (scripts/setup.sh) renders several invoices per call")
-            return reminder_batch.prepare_pdfs(moves), calls
+            return {move.id: pdf for move, pdf in moves._followup_ensure_pdfs().items()}, calls
 
     def _poppler(self, tool, raw):
         return subprocess.run([tool, '-', '-'] if tool == 'pdftotext' else [tool, '-'], input=raw,

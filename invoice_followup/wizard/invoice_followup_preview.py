@@ -31,7 +31,7 @@ class InvoiceFollowupPreview(models.TransientModel):
             today = preview.company_id._followup_today()
             if preview.date < today:
                 raise UserError(self.env._("The preview shows what is still to come: choose today or a later date."))
-            lines = self.env['account.move'].with_company(preview.company_id)._followup_preview(
+            lines = self.env['invoice.followup.planner'].with_company(preview.company_id)._preview_lines(
                 preview.company_id, preview.date)
             preview.line_ids = [Command.clear()] + [Command.create(vals) for vals in lines]
-            preview.line_count = len(lines)
+            preview.line_count = len([line for line in lines if not line['hold']])

@@ -17,3 +17,9 @@ class InvoiceFollowupPreviewLine(models.TransientModel):
     currency_id = fields.Many2one('res.currency')
     recipient = fields.Char(string="Sent To", help="Where the e-mail would go.")
     note = fields.Char(help="Why this reminder would not go out as planned.")
+    hold = fields.Selection(
+        selection='_selection_hold', string="Held",
+        help="Why the step due is not sent that day (empty: it is sent).")
+
+    def _selection_hold(self):
+        return list(self.env['invoice.followup.planner']._hold_labels().items())

@@ -5,11 +5,35 @@ timezone, records walked by id in batches, one record per transaction, progress 
 import logging
 
 import psycopg2.errors
+from psycopg2 import errorcodes
 
 from odoo.fields import Domain
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
+
+# Conflicts with another transaction or a server limit: the same work succeeds when tried again later.
+TRANSIENT_ERRORS = (
+    psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected, psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.QueryCanceled,  # statement or lock timeout
+)
+TRANSIENT_CODES = {errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED, errorcodes.LOCK_NOT_AVAILABLE,
+                   errorcodes.QUERY_CANCELED, errorcodes.IN_FAILED_SQL_TRANSACTION}
+
+
+def is_transient(error):
+    """Whether ``error`` is a conflict or timeout to retry, not a fault a person must fix."""
+    while error is not None:
+        if isinstance(error, TRANSIENT_ERRORS) or getattr(error, 'pgcode', None) in TRANSIENT_CODES:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def violates(error, index_name):
+    """Whether ``error`` is the unique violation of ``index_name`` (and not of any other index)."""
+    return isinstance(error, psycopg2.errors.UniqueViolation) and bool(
+        error.diag and error.diag.constraint_name and index_name in error.diag.constraint_name)
 
 
 def run_per_company(model, companies, due_domain, run_company):
@@ -25,12 +49,13 @@ def run_per_company(model, companies, due_domain, run_company):
     return all(run_company(model.with_company(company), company, today) for company, today in work)
 
 
-def run_in_batches(model, domain, batch_size, process_one, prepare=None):
+def run_in_batches(model, domain, batch_size, process_one, prepare=None, by_batch=False):
     """Walk the records of ``domain`` by id, ``batch_size`` at a time, so that a record left for later (locked by
     someone else) is not picked again in this run.
 
     :param process_one: callable (record, prepared) -> False when the record was left for later; otherwise it
-        counts as processed and the progress is committed
+        counts as processed and the progress is committed. With ``by_batch``: callable (batch) -> the number of
+        records processed, and the progress is committed once per batch
     :param prepare: optional callable (batch) -> what the batch's records share (e.g. their PDFs)
     :return: False when the cron's time budget is spent
     """
@@ -41,6 +66,10 @@ def run_in_batches(model, domain, batch_size, process_one, prepare=None):
         if not batch:
             return True
         last_id = batch.ids[-1]
+        if by_batch:
+            if not cron._commit_progress(process_one(batch)):
+                return False
+            continue
         prepared = prepare(batch) if prepare else None
         for record_id in batch.ids:
             if process_one(model.browse(record_id), prepared) and not cron._commit_progress(1):
@@ -70,28 +99,34 @@ def lock_rows(records, allow_referencing=False, claim=False):
     return records.filtered(lambda record: record.id in locked)
 
 
-def run_isolated(env, work, on_failure, label):
+def run_isolated(env, work, on_failure, label, done_index=None):
     """Run ``work()`` as one record's transaction; on error roll it back, so nothing is left half-done.
 
-    - a lock or serialization conflict with a concurrent transaction, or ``work()`` returning False: False (the
-      record is left for later), and the transaction ends, so that the next record sees what others committed;
-    - a unique violation: a concurrent run did this very work first, so it is done: True;
+    - a conflict with a concurrent transaction or a timeout (``is_transient``), or ``work()`` returning False:
+      False (the record is left for later), and the transaction ends, so that the next record sees what others
+      committed;
+    - a violation of ``done_index``: a concurrent run did this very work first, so it is done: True;
     - any other error: ``on_failure(error)`` records it in a fresh transaction (the record leaves the due
-      list: no re-loop) and the batch goes on: True.
+      list: no re-loop) and the batch goes on: True. Should recording the failure fail too, it is logged and the
+      record is left for the next run: the failure path never aborts the run.
     :return: what ``work()`` returned otherwise
     """
     try:
         if (done := work()) is False:
             env.cr.rollback()  # nothing was written: only the lock attempt
         return done
-    except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-        env.cr.rollback()
-        return False
-    except psycopg2.errors.UniqueViolation:
-        env.cr.rollback()
-        return True
     except Exception as error:  # noqa: BLE001 - one failing record must not stop or re-loop the batch
         env.cr.rollback()
-        _logger.info("%s failed: %s", label, error)
-        on_failure(error)
+        if is_transient(error):
+            _logger.info("%s left for later: %s", label, error)
+            return False
+        if done_index and violates(error, done_index):
+            return True
+        _logger.warning("%s failed: %s", label, error)
+        try:
+            on_failure(error)
+        except Exception:  # noqa: BLE001
+            env.cr.rollback()
+            _logger.exception("%s: the failure could not be recorded; retried on the next run", label)
+            return False
         return True

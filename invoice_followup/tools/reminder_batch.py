@@ -1,42 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""What a batch of the reminder cron prepares at once, before each invoice's own transaction: portal tokens, PDFs
-and main attachments, on the invoices of the batch no other transaction holds (see ``cron_batch.lock_rows``)."""
+"""What a batch of reminders prepares at once instead of invoice by invoice: portal tokens, main attachments, and
+whether PDFs render several per call."""
 
 import logging
-
-import psycopg2.errors
 
 from odoo import modules
 from odoo.tools import SQL, config
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
-from .cron_batch import lock_rows
-
 _logger = logging.getLogger(__name__)
-
-
-def prepare_batch(moves):
-    """Everything a batch of reminders needs that is costly one by one, in one transaction: portal tokens (the pay
-    and self-service links embed them), the missing PDFs, then those PDFs as the invoices' main attachments.
-
-    Only on the invoices no other transaction holds: another worker prepares or reminds those, and each invoice
-    gets what it still lacks in its own transaction.
-
-    :return: {invoice id: its PDF attachment}
-    """
-    env = moves.env
-    env.cr.rollback()  # a fresh snapshot (the batch was only read): see lock_rows
-    try:
-        moves = lock_rows(moves, allow_referencing=True, claim=True)
-    except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-        env.cr.rollback()
-        return {}
-    ensure_access_tokens(moves)
-    pdfs = prepare_pdfs(moves)
-    ensure_main_attachments(moves)
-    env['ir.cron']._commit_progress()
-    return pdfs
 
 
 def can_batch_pdf(env):
@@ -75,22 +48,3 @@ def ensure_main_attachments(moves):
             "AND pdf.res_field = 'invoice_pdf_report_file' AND pdf.res_id = move.id", tuple(missing.ids)))
         missing.invalidate_recordset(['message_main_attachment_id'])
     return missing
-
-
-def prepare_pdfs(moves):
-    """Render the missing invoice PDFs of a batch in one wkhtmltopdf call.
-
-    When the batch rendering fails, each invoice renders its own PDF in its own transaction later, so that one
-    broken invoice only fails itself.
-    """
-    to_render = moves.filtered(
-        lambda move: move.followup_next_step_id.channel == 'email' and not move.invoice_pdf_report_id)
-    # wkhtmltopdf built on unpatched Qt (Debian's) renders a single document per call: nothing to batch then.
-    if len(to_render) > 1 and can_batch_pdf(moves.env):
-        try:
-            with moves.env.cr.savepoint():
-                to_render._followup_ensure_pdfs()
-        except Exception:  # noqa: BLE001
-            _logger.info("Batch PDF rendering failed; rendering invoice by invoice", exc_info=True)
-            return {}
-    return {move.id: move.invoice_pdf_report_id for move in moves if move.invoice_pdf_report_id}
