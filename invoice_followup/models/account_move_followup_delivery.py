@@ -1,10 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize, split_every
 
 from ..tools.reminder_batch import can_batch_pdf
 from .ir_actions_report import PDF_DOCUMENTS_PER_CALL
+
+_logger = logging.getLogger(__name__)
 
 # What may change under a running cron and decides whether an invoice is reminded: re-read after its lock
 # (model: its fields, None for all of them). Of the customer, what decides whether and where a reminder goes.
@@ -88,6 +92,7 @@ class InvoiceFollowupDeliveryMixin(models.AbstractModel):
         the cron's way until a person acts. Once: an invoice in exception is not planned again."""
         self.ensure_one()
         message = str(error.args[0]) if isinstance(error, UserError) and error.args else str(error)
+        _logger.warning("The reminder of invoice %s (id %s) failed: %s", self.name, self.id, message)
         if log:
             log.sudo().write({'state': 'failed', 'note': message[:250]})
         elif step:

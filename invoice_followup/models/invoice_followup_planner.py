@@ -188,7 +188,8 @@ class InvoiceFollowupPlanner(models.AbstractModel):
         for item in self._plan(moves, day):
             note = labels.get(item.hold, '')
             if item.hold == HOLD_GAP:
-                note = self.env._("%(reason)s: not before %(date)s", reason=note, date=format_date(self.env, item.hold_until))
+                note = self.env._("%(reason)s: not before %(date)s", reason=note,
+                                 date=format_date(self.env, item.hold_until))
             elif item.superseded and not item.hold:
                 note = self.env._("%(count)s earlier step(s) superseded", count=len(item.superseded))
             lines.append({

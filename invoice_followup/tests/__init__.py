@@ -24,3 +24,5 @@ from . import test_recurring_start
 from . import test_invoice_pdf
 from . import test_reminder_email
 from . import test_planner
+from . import test_delivery_faults
+from . import test_delivery_recipients

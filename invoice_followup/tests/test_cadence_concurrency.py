@@ -9,7 +9,7 @@ from datetime import datetime
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
-from odoo.fields import Command, Domain
+from odoo.fields import Command
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 

@@ -41,7 +41,7 @@ class TestPlanner(InvoiceFollowupCommon):
         rng = random.Random(13)
         invoices = self.env['account.move']
         for customer in self.customers:
-            for index in range(3):
+            for _index in range(3):
                 due = f'2026-02-{rng.randint(1, 20):02d}'
                 invoices |= self._followup_invoice(amount=rng.choice([300.0, 1200.0, 6000.0]), due=due,
                                                    partner=customer)
