@@ -6,7 +6,7 @@ from odoo import api, models
 from odoo.tools import SQL, clean_context, email_normalize
 from odoo.tools.mail import generate_tracking_message_id
 
-from ..tools.cron_batch import is_transient, lock_rows, run_isolated
+from ..tools.cron_batch import is_transient, run_isolated
 from ..tools.reminder_batch import ensure_access_tokens, ensure_main_attachments
 from .account_move_followup_delivery import FollowupSendError
 
@@ -40,38 +40,54 @@ class InvoiceFollowupDelivery(models.AbstractModel):
 
     @api.model
     def _deliver_queued(self, batch_size, log_ids=None):
-        """Claim and send queued reminders, batch by batch, each batch committed.
+        """Claim and send queued reminders, batch by batch, each batch committed; pass after pass while a pass
+        sends something (what another worker held during a pass is claimed on the next one).
 
-        :param log_ids: only these (*Send Now*); else the whole queue
+        :param log_ids: only these; else the whole queue
         :return: False when the cron's time budget is spent
         """
         cron = self.env['ir.cron']
-        last_id = 0
         while True:
-            claimed = self._claim(batch_size, last_id, log_ids)
-            if not claimed:
+            last_id, done_in_pass = 0, 0
+            while claimed := self._claim(batch_size, last_id, log_ids):
+                last_id = claimed[-1]
+                try:
+                    self._deliver(self.env['invoice.followup.log'].browse(claimed))
+                    self.env.flush_all()  # a conflict must surface here, not in the commit
+                    done = len(claimed)
+                except Exception as error:  # noqa: BLE001 - each reminder of the batch is tried on its own then
+                    self.env.cr.rollback()
+                    _logger.info("A batch of %s reminders failed (%s); sending them one by one", len(claimed), error)
+                    done = 0
+                    for log_id in claimed:
+                        sent = self._deliver_one(log_id) is not False
+                        done += sent
+                        if not cron._commit_progress(int(sent)):
+                            return False
+                    done_in_pass += done
+                    continue
+                done_in_pass += done
+                if not cron._commit_progress(done):
+                    return False
+            if not done_in_pass:
                 return True
-            last_id = claimed[-1]
-            try:
-                self._deliver(self.env['invoice.followup.log'].browse(claimed))
-            except Exception as error:  # noqa: BLE001 - each reminder of the batch is tried on its own then
-                self.env.cr.rollback()
-                _logger.info("A batch of %s reminders failed (%s); sending them one by one", len(claimed), error)
-                for log_id in claimed:
-                    if not cron._commit_progress(int(self._deliver_one(log_id) is not False)):
-                        return False
-                continue
-            if not cron._commit_progress(len(claimed)):
-                return False
 
     @api.model
     def _claim(self, limit, after_id=0, log_ids=None):
-        """Lock the next ``limit`` queued reminders no other worker holds: the first statement of the batch's
-        transaction (see ``tools.cron_batch.lock_rows``)."""
+        """Lock the next ``limit`` queued reminders that no other worker holds, with their invoices and customers
+        (posting a reminder writes both: another worker reminding the same customer would conflict), skipping what
+        another transaction holds. The first statement of the batch's transaction, so that under REPEATABLE READ
+        it sees every row as committed (see ``tools.cron_batch.lock_rows``)."""
         query = SQL(
-            "SELECT id FROM invoice_followup_log WHERE state = 'queued' AND id > %s %s ORDER BY id LIMIT %s "
-            "FOR UPDATE SKIP LOCKED",
-            after_id, SQL("AND id IN %s", tuple(log_ids)) if log_ids else SQL(), limit)
+            """SELECT log.id FROM invoice_followup_log AS log
+                 JOIN account_move AS move ON move.id = log.move_id
+                 JOIN res_partner AS partner ON partner.id = move.partner_id
+                 JOIN res_partner AS customer ON customer.id = move.commercial_partner_id
+                WHERE log.state = 'queued' AND log.id > %s %s
+             ORDER BY log.id LIMIT %s
+                  FOR UPDATE OF log SKIP LOCKED
+                  FOR NO KEY UPDATE OF move, partner, customer SKIP LOCKED""",
+            after_id, SQL("AND log.id IN %s", tuple(log_ids)) if log_ids else SQL(), limit)
         return [row[0] for row in self.env.execute_query(query)]
 
     @api.model
@@ -82,6 +98,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             if not self._claim(1, log_ids=[log_id]):
                 return False
             self._deliver(self.env['invoice.followup.log'].browse(log_id))
+            self.env.flush_all()
             return True
 
         def on_failure(error):
@@ -106,11 +123,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         if not self.env.su:
             return self.sudo()._deliver(logs)
         logs = logs.with_env(self.env)
-        Move = self.env['account.move']
-        Move._followup_invalidate_invoice_data()  # what was cached before the claim may have changed
-        # The invoices too: a payment being registered on one of them right now is left to finish first.
-        locked = lock_rows(logs.move_id, allow_referencing=True)
-        logs = logs.filtered(lambda log: log.move_id in locked)
+        self.env['account.move']._followup_invalidate_invoice_data()  # what was cached before the claim
         for company, company_logs in logs.grouped('company_id').items():
             self.with_company(company)._deliver_company(company_logs.with_company(company), company)
 
@@ -332,7 +345,6 @@ class InvoiceFollowupDelivery(models.AbstractModel):
     def _deliver_now(self, logs):
         """*Send Now*: these freshly queued reminders, in the user's transaction (an error reaches the user)."""
         if logs:
-            self._claim(len(logs), log_ids=logs.ids)
             self._deliver(logs)
 
     @api.model

@@ -184,7 +184,7 @@ class TestAccessRights(AccessCommon):
         """The reason of a failure is on the invoice's Follow-up tab and its case, not in the chatter that every
         internal user (and the e-mail digest of followers) can read."""
         self.invoice.sudo().followup_error = False
-        with self._at('2026-01-24'):
+        with self._at('2026-01-24'), self._warns():
             self.invoice._followup_mark_failed(self.step_before, self._d('2026-01-31'), self._d('2026-01-24'),
                                                UserError(ERROR_TEXT))
         self.assertEqual(self.invoice.followup_error, ERROR_TEXT)
@@ -216,7 +216,8 @@ class TestAccessRights(AccessCommon):
         self.assertEqual(sent.step_id, self.step_before)
         self.assertFalse(self.invoice.followup_error)
         # The mail hooks report on the log whoever's mail queue run or incoming mail brings the news.
-        sent.with_user(self.billing_user)._followup_update_delivery('mail_smtp', ERROR_TEXT)
+        with self._warns():
+            sent.with_user(self.billing_user)._followup_update_delivery('mail_smtp', ERROR_TEXT)
         self.assertEqual(sent.state, 'failed')
         self.assertIn(ERROR_TEXT, self.invoice.followup_error)
         sent.with_user(self.salesman)._followup_mark_bounced(self.customer.email)

@@ -33,7 +33,8 @@ class TestCadenceFaults(InvoiceFollowupCommon):
                 raise ValueError("Template exploded")
             return original(this, res_ids, *args, **kwargs)
 
-        with self._at('2026-02-07'), patch.object(Template, '_generate_template', broken_for_bad):
+        with self._at('2026-02-07'), patch.object(Template, '_generate_template', broken_for_bad), \
+                self._warns():
             self._run_cron()
             sent_first = self._logs(invoices)
             self.assertEqual(sent_first.move_id, invoices - bad)
@@ -59,7 +60,7 @@ class TestCadenceFaults(InvoiceFollowupCommon):
     def test_customer_without_email(self):
         self.partner_a.email = False
         invoice = self._followup_invoice()
-        with self._at('2026-02-07'):
+        with self._at('2026-02-07'), self._warns():
             self._run_cron()
         failed = self._logs(invoice, states=('failed',))
         self.assertIn("no valid e-mail address", failed.note)
@@ -69,7 +70,7 @@ class TestCadenceFaults(InvoiceFollowupCommon):
     def test_invalid_email_address(self):
         self.partner_a.email = 'not-an-address'
         invoice = self._followup_invoice()
-        with self._at('2026-02-07'):
+        with self._at('2026-02-07'), self._warns():
             self._run_cron()
         self.assertEqual(invoice.followup_state, 'exception')
         self.assertTrue(self._logs(invoice, states=('failed',)))
@@ -157,7 +158,7 @@ class TestCadenceFaults(InvoiceFollowupCommon):
         mail = self._mails_to(self.partner_a)
         with self.mock_mail_gateway(), patch.object(
                 self.registry['ir.mail_server'], '_connect__', side_effect=ConnectionRefusedError("SMTP is down")), \
-                mute_logger('odoo.addons.mail.models.mail_mail'):
+                mute_logger('odoo.addons.mail.models.mail_mail'), self._warns():
             mail.send(raise_exception=False)
         self.assertEqual(mail.state, 'exception')
         log = self._logs(invoice, states=('sent', 'failed'))

@@ -189,7 +189,7 @@ class TestCollectionCases(InvoiceFollowupCommon):
     def test_no_email_then_address_added(self):
         self.partner_a.email = False
         invoice = self._followup_invoice()
-        with self._at('2026-02-07'):
+        with self._at('2026-02-07'), self._warns():
             self._run_cron()
         case = self._cases('no_email')
         self.assertEqual(case.move_ids, invoice)
@@ -204,7 +204,7 @@ class TestCollectionCases(InvoiceFollowupCommon):
     def test_failure_case_resolved_by_resume(self):
         self.template_firm.body_html = '<p t-out="object.no_such_field"/>'
         invoice = self._followup_invoice()
-        with self._at('2026-02-07'):
+        with self._at('2026-02-07'), self._warns():
             self._run_cron()
         case = self._cases('failure')
         self.assertEqual(case.move_ids, invoice)
@@ -317,7 +317,7 @@ class TestCollectionCases(InvoiceFollowupCommon):
         self.assertFalse(self._cases('failure'))
         refused = smtplib.SMTPConnectError(421, b'4.3.2 Service not available')
         with self.mock_mail_gateway(), mute_logger('odoo.addons.mail.models.mail_mail'), patch.object(
-                self.registry['ir.mail_server'], '_connect__', side_effect=refused):
+                self.registry['ir.mail_server'], '_connect__', side_effect=refused), self._warns():
             self.env['mail.mail'].process_email_queue()
         mails = self._mails_to(self.partner_a) | self._mails_to(self.partner_b)
         self.assertEqual(set(mails.mapped('state')), {'exception'}, "the queue failed on SMTP")

@@ -79,8 +79,19 @@ class TestPlanner(InvoiceFollowupCommon):
         invoices, planned = self._portfolio()
         rng = random.Random(7)
         day = self._d('2026-01-22')
-        sent_total = 0
         held = set()
+        with self._warns():  # the customer without an address fails, once per invoice
+            self._run_days(invoices, planned, day, rng, held)
+        self.assertGreater(self._sent_total, 30, "a real portfolio: many reminders over those weeks")
+        self.assertLessEqual({'gap', 'review', 'bounce', 'no_email', 'paused'}, held,
+                             "the preview showed each kind of hold on some day")
+        self.assertTrue(self.env['invoice.followup.case'].search([('reason', '=', 'broken_promise')]),
+                        "the promise was broken, then the cadence resumed")
+        self.assertTrue(self._logs(invoices.filtered(lambda move: move.company_id == self.company_2)),
+                        "the second company's reminders went out too")
+
+    def _run_days(self, invoices, planned, day, rng, held):
+        self._sent_total = 0
         while day <= self._d('2026-03-05'):
             with self._at(day.isoformat()):
                 if day == self._d('2026-02-10'):
@@ -94,15 +105,8 @@ class TestPlanner(InvoiceFollowupCommon):
                     'invoice.followup.planner'].with_company(company)._preview_lines(company, day) if line['hold']}
                 self._run_cron()
                 self.assertEqual(self._sent_on(invoices, day), expected, f"the preview of {day} is what went out")
-                sent_total += len(expected)
+                self._sent_total += len(expected)
             day += timedelta(days=1)
-        self.assertGreater(sent_total, 30, "a real portfolio: many reminders over those weeks")
-        self.assertLessEqual({'gap', 'review', 'bounce', 'no_email', 'paused'}, held,
-                             "the preview showed each kind of hold on some day")
-        self.assertTrue(self.env['invoice.followup.case'].search([('reason', '=', 'broken_promise')]),
-                        "the promise was broken, then the cadence resumed")
-        self.assertTrue(self._logs(invoices.filtered(lambda move: move.company_id == self.company_2)),
-                        "the second company's reminders went out too")
 
     def test_preview_shows_holds_with_their_reason(self):
         gap_first = self._followup_invoice(due='2026-01-31', partner=self.customers[0])
