@@ -20,8 +20,12 @@ class MailMail(models.Model):
             alias_domain_id=alias_domain_id, mail_server=mail_server, post_send_callback=post_send_callback)
 
     def _followup_logs(self):
-        """The reminders whose e-mail to the customer these mails are (never a follower's copy)."""
-        return self.env['invoice.followup.log'].sudo().search([('mail_id', 'in', self.ids)])
+        """The reminders whose e-mail to the customer these mails are (never a follower's copy). Reminders logged
+        before the e-mail was recorded on them (an upgraded database) are found by their message."""
+        return self.env['invoice.followup.log'].sudo().search([
+            '|', ('mail_id', 'in', self.ids),
+            '&', ('mail_id', '=', False), ('mail_message_id', 'in', self.mail_message_id.ids),
+        ])
 
     def _followup_stale_reminders(self):
         """Reminder e-mails still waiting that must not leave: an invoice they ask for was paid, paused or put on a
