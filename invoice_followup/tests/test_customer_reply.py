@@ -101,6 +101,19 @@ class TestCustomerReply(InvoiceFollowupCommon):
         self.assertNotEqual(new_case, case, "an answer after the case was resolved opens a new one")
         self.assertEqual(invoice.followup_state, 'paused')
 
+    def test_reply_case_closes_once_paid_and_a_reply_about_a_paid_invoice_opens_none(self):
+        invoice = self._followup_invoice()
+        log = self._remind(invoice)
+        self._reply(log, body="Paid this morning.")
+        case = self._reply_cases()
+        self.assertTrue(case.is_open)
+        self._register_payment(invoice)
+        with self._at('2026-02-10'):
+            self._run_cron()
+        self.assertFalse(case.is_open, "the invoices are paid: the case closes itself")
+        self._reply(log, body="Thank you for the receipt.")
+        self.assertEqual(self._reply_cases(), case, "nothing left to pause: no new case")
+
     def test_reply_from_a_contact_of_the_customer_pauses(self):
         invoice = self._followup_invoice()
         log = self._remind(invoice)
