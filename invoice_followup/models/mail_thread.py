@@ -35,6 +35,8 @@ def is_automatic_reply(message, message_dict):
     :param message: the e-mail as received (``email.message.EmailMessage``), for its headers
     :param message_dict: the gateway's parsed values (``mail.thread.message_parse``)
     """
+    if message_dict.get('is_bounce'):  # Odoo's gateway recognised a bounce (and routes it nowhere)
+        return True
     auto_submitted = _header(message, 'Auto-Submitted').split(';')[0].strip()
     if auto_submitted and auto_submitted != 'no':
         return True
@@ -79,7 +81,7 @@ class MailThread(models.AbstractModel):
         """
         parent_id = message_dict.get('parent_id')
         thread_id = super()._message_route_process(message, message_dict, routes)
-        if parent_id and not is_automatic_reply(message, message_dict):
+        if routes and parent_id and not is_automatic_reply(message, message_dict):
             self._followup_handle_reply(parent_id, message_dict)
         return thread_id
 
