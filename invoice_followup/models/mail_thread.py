@@ -86,18 +86,13 @@ class MailThread(models.AbstractModel):
         return thread_id
 
     def _followup_handle_reply(self, parent_id, message_dict):
-        """The reminders the answer belongs to: its parent message, or one the parent answers (the customer
-        answering an employee's answer to a reminder)."""
-        Message = self.env['mail.message'].sudo()
-        thread = Message.browse(parent_id).exists()
-        parent = thread
-        while parent.parent_id and parent.parent_id not in thread:
-            parent = parent.parent_id
-            thread |= parent
+        """The reminders the answer belongs to: those whose e-mail it answers (one e-mail, several invoices when
+        it was consolidated)."""
         logs = self.env['invoice.followup.log'].sudo().search(
-            [('mail_message_id', 'in', thread.ids), ('state', '!=', 'cancel')])
+            [('mail_message_id', '=', parent_id), ('state', '!=', 'cancel')])
         if not logs:
             return
-        reply = Message.search([('message_id', '=', message_dict['message_id'])], order='id desc', limit=1)
+        reply = self.env['mail.message'].sudo().search(
+            [('message_id', '=', message_dict['message_id'])], order='id desc', limit=1)
         author = self.env['res.partner'].sudo().browse(message_dict.get('author_id')).exists()
         logs.move_id._followup_on_customer_reply(reply, author, message_dict.get('email_from'))
