@@ -42,6 +42,7 @@
         'demo/invoice_followup_demo.xml',
         'demo/invoice_followup_recurring_demo.xml',
         'demo/invoice_followup_milestone_demo.xml',
+        'demo/invoice_followup_reply_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

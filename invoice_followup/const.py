@@ -35,6 +35,8 @@ CASE_REASON_TABLE = {
     'broken_promise': CaseReason("Broken promise", closes_when_paid=True, urgent=True, color=2),
     'partial_payments': CaseReason("Repeated partial payments", closes_when_paid=True),
     'milestone_unreached': CaseReason("Milestone no longer reached", pauses=True, person_resumes=True),
+    'customer_reply': CaseReason(
+        "Customer replied", pauses=True, person_resumes=True, closes_when_paid=True, color=4),
 }
 
 

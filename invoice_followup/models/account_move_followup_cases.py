@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import psycopg2.errors
+from markupsafe import Markup
 
 from odoo import api, models
 
@@ -63,6 +64,27 @@ class InvoiceFollowupCasesMixin(models.AbstractModel):
             Case._followup_open(self, 'partial_payments', body=self.env._(
                 "Invoice %(invoice)s was paid in %(count)s partial amounts and is still open.",
                 invoice=self.name, count=len(partials)))
+
+    def _followup_on_customer_reply(self, reply, author, email_from):
+        """Someone answered by e-mail the reminder of these invoices (``reply``, the gateway's message): unless
+        it is one of us, their reminders pause and a person reads the answer on a case, one open case per customer
+        gathering the answers; resolving it resumes the reminders. Anyone else counts: the customer, any contact
+        of theirs, an address we do not know. Automatic answers never get here (see mail_thread.py)."""
+        moves = self.filtered(lambda move: move.state == 'posted' and not move._followup_is_paid())
+        if author and (not author.partner_share or author in moves.company_id.partner_id):
+            return self.env['invoice.followup.case']
+        Case = self.env['invoice.followup.case'].sudo()
+        cases = Case
+        for group in moves.grouped(lambda move: (move.commercial_partner_id, move.company_id)).values():
+            case = Case._followup_open(group, 'customer_reply')
+            intro = self.env._(
+                "%(sender)s replied to the reminder of %(invoices)s; its reminders are paused until this case is "
+                "resolved:", sender=author.display_name or email_from or self.env._("The customer"),
+                invoices=Markup(", ").join(move._get_html_link() for move in group))
+            case.message_post(body=Markup("<p>%s</p><blockquote>%s</blockquote>") % (intro, reply.body or ''))
+            case._followup_notify_assignee(self.env._("The customer replied to a reminder"))
+            cases |= case
+        return cases
 
     @api.model
     def _followup_close_paid_cases(self, companies):

@@ -185,6 +185,8 @@ class InvoiceFollowupCase(models.Model):
             'milestone_unreached': self.env._(
                 "The milestone is no longer reached: confirm the invoice or issue a credit note, then resolve."),
             'partial_payments': self.env._("The customer keeps paying part of the amount: agree on a plan."),
+            'customer_reply': self.env._(
+                "Read the customer's reply to the reminder and answer it, then resolve: reminders resume."),
         }
 
     # -------------------------------------------------------------------------

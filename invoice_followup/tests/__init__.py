@@ -26,3 +26,4 @@ from . import test_reminder_email
 from . import test_planner
 from . import test_delivery_faults
 from . import test_delivery_recipients
+from . import test_customer_reply
