@@ -167,6 +167,7 @@ def run_workers(workers, count):
             process.wait(timeout=3600)
         outs = [json.loads((tmp / f'out-{index}.json').read_text()) for index in range(workers)]
     elapsed = max(out['ended'] for out in outs) - min(out['started'] for out in outs)
+    env.cr.commit()  # a new snapshot: what the workers committed
     env.invalidate_all()
     sent = Log.search_count([('id', 'in', queued.ids), ('state', '=', 'sent')])
     mails = env['mail.mail'].search_count([('model', '=', 'account.move'), ('res_id', 'in', moves.ids)])

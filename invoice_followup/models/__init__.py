@@ -29,4 +29,5 @@ from . import project_milestone
 from . import project_task
 from . import account_move_send
 from . import ir_actions_report
+from . import ir_qweb
 from . import sale_order

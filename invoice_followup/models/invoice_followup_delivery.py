@@ -9,6 +9,7 @@ from odoo.tools.mail import generate_tracking_message_id
 from ..tools.cron_batch import is_transient, run_isolated
 from ..tools.reminder_batch import ensure_access_tokens, ensure_main_attachments
 from .account_move_followup_delivery import FollowupSendError
+from .ir_qweb import CompiledTemplates
 
 _logger = logging.getLogger(__name__)
 
@@ -210,7 +211,8 @@ class InvoiceFollowupDelivery(models.AbstractModel):
     def _render(self, template, moves):
         """Subject, body and sender of ``template`` for each invoice, in its customer's language, in one call."""
         try:
-            return template._generate_template(moves.ids, RENDERED_FIELDS)
+            return template.with_context(invoice_followup_qweb_memo=CompiledTemplates())._generate_template(
+                moves.ids, RENDERED_FIELDS)
         except Exception as error:
             if is_transient(error) or len(moves) > 1:
                 raise
