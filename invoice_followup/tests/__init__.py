@@ -23,3 +23,5 @@ from . import test_milestone_sale_lock
 from . import test_recurring_start
 from . import test_invoice_pdf
 from . import test_reminder_email
+from . import test_customer_risk
+from . import test_credit_hold
