@@ -44,6 +44,7 @@
         'demo/invoice_followup_demo.xml',
         'demo/invoice_followup_recurring_demo.xml',
         'demo/invoice_followup_milestone_demo.xml',
+        'demo/invoice_followup_risk_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

@@ -10,10 +10,12 @@ from .res_partner_risk import RISK_BANDS
 RISK_POLICY_FIELDS = {band: f'followup_policy_{band}_id' for band, _label in RISK_BANDS}
 
 
-class ResCompany(models.Model):
-    """Customer risk and credit control settings of a company."""
+class InvoiceFollowupCompanyCreditMixin(models.AbstractModel):
+    """Part of ``res.company`` (which inherits it, below), in a file of its own: the company's policy per payment
+    risk band and its credit hold. ``self`` is always a company."""
 
-    _inherit = 'res.company'
+    _name = 'invoice.followup.company.credit.mixin'
+    _description = "Company: Policies by Risk and Credit Hold"
 
     followup_policy_by_risk = fields.Boolean(
         string="Assign Policy by Risk",
@@ -84,3 +86,8 @@ class ResCompany(models.Model):
                     customer=partner.display_name, exposure=format_amount(self.env, exposure, self.currency_id),
                     limit=format_amount(self.env, partner.credit_limit, self.currency_id)))
         return " ".join(reasons)
+
+
+class ResCompany(models.Model):
+    _name = 'res.company'
+    _inherit = ['res.company', 'invoice.followup.company.credit.mixin']

@@ -3,10 +3,10 @@ from odoo import models
 
 
 class ResPartner(models.Model):
-    """The overdue banner of the customer form."""
+    """The payment score of the customer and the overdue banner of its form."""
 
     _name = 'res.partner'
-    _inherit = ['res.partner', 'invoice.followup.credit.mixin']
+    _inherit = ['res.partner', 'invoice.followup.risk.mixin', 'invoice.followup.credit.mixin']
 
     def _followup_credit_target(self):
         self.ensure_one()

@@ -53,8 +53,12 @@ class RiskSignals(NamedTuple):
         return next(band for band, _label in RISK_BANDS if score >= RISK_BAND_FLOORS[band])
 
 
-class ResPartner(models.Model):
-    _inherit = 'res.partner'
+class InvoiceFollowupRiskMixin(models.AbstractModel):
+    """Part of ``res.partner`` (which inherits it, see res_partner_credit.py), in a file of its own: the payment
+    score of a customer and its band. ``self`` is always a partner."""
+
+    _name = 'invoice.followup.risk.mixin'
+    _description = "Customer: Payment Score"
 
     # Per company (a customer may pay one company on time and another late), written by the daily refresh
     # (_cron_refresh_followup_risk): read by the reminder engine for each invoice, they must not cost a query.
@@ -112,6 +116,8 @@ class ResPartner(models.Model):
                 Domain('partner_id', 'in', partners.ids) & Domain('company_id', '=', company.id)
                 & Domain('parent_state', '=', 'posted') & Domain('display_type', '=', 'payment_term')
                 & Domain('move_id.move_type', '=', 'out_invoice') & Domain('reconciled', '=', False)
+                # paid by a payment without journal entry: nothing to reconcile, yet paid
+                & Domain('move_id.payment_state', 'not in', ('in_payment', 'paid', 'reversed'))
                 & Domain('date_maturity', '<', today),
                 ['partner_id'], ['amount_residual:sum', 'date_maturity:min'])
             if company.currency_id.compare_amounts(amount, 0) > 0
@@ -122,8 +128,8 @@ class ResPartner(models.Model):
         who have no policy of their own follow the policy of their new band (when the company assigns them)."""
         partners = self.with_company(company).sudo()
         signals = self._followup_risk_signals(partners, company)
-        changed = self.browse()
-        to_write = defaultdict(lambda: self.browse())
+        changed = self.env['res.partner']
+        to_write = defaultdict(lambda: self.env['res.partner'])
         for partner in partners:
             partner_signals = signals.get(partner, RiskSignals())
             values = (partner_signals.score(), partner_signals.band())
@@ -143,18 +149,37 @@ class ResPartner(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
+    def _followup_risk_batches(self, batch_size=500):
+        """The customers to score: those with a posted invoice, by company, in batches (one grouped read).
+
+        :return: [(company, partners)]
+        """
+        by_company = defaultdict(list)
+        for company, partner in self.env['account.move']._read_group(
+                [('move_type', '=', 'out_invoice'), ('state', '=', 'posted')],
+                ['company_id', 'commercial_partner_id']):
+            by_company[company].append(partner.id)
+        return [(company, self.env['res.partner'].browse(ids[start:start + batch_size]))
+                for company, ids in by_company.items() for start in range(0, len(ids), batch_size)]
+
+    @api.model
+    def _followup_refresh_all_risk(self):
+        """Score every customer now, in this transaction (demo data, a manual refresh)."""
+        for company, partners in self._followup_risk_batches():
+            partners._followup_refresh_risk(company)
+
+    # -------------------------------------------------------------------------
+    # CRON
+    # -------------------------------------------------------------------------
+
+    @api.model
     def _cron_refresh_followup_risk(self, batch_size=500):
         """Refresh the payment score of every customer with a posted invoice, company by company, in batches
         committed one by one."""
         cron = self.env['ir.cron']
-        todo = []
-        for company in self.env['res.company'].search([]):
-            partners = self.env['account.move']._read_group(
-                [('company_id', '=', company.id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted')],
-                ['commercial_partner_id'])
-            ids = sorted(partner.id for (partner,) in partners)
-            todo += [(company, ids[start:start + batch_size]) for start in range(0, len(ids), batch_size)]
-        for index, (company, ids) in enumerate(todo):
-            self.browse(ids)._followup_refresh_risk(company)
-            if not cron._commit_progress(len(ids), remaining=sum(len(batch) for _c, batch in todo[index + 1:])):
+        batches = self._followup_risk_batches(batch_size)
+        for index, (company, partners) in enumerate(batches):
+            partners._followup_refresh_risk(company)
+            remaining = sum(len(batch) for _company, batch in batches[index + 1:])
+            if not cron._commit_progress(len(partners), remaining=remaining):
                 break
