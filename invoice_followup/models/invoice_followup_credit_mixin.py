@@ -57,7 +57,8 @@ class InvoiceFollowupCreditMixin(models.AbstractModel):
         targets = {}
         for record in self:
             partner, company, amount = record._followup_credit_target()
-            targets[record] = (partner.sudo(), company or self.env.company, amount)
+            # a form not saved yet: the customer as stored (none for a new one)
+            targets[record] = (partner._origin.sudo(), company._origin or self.env.company, amount)
         Partner = self.env['res.partner'].sudo()
         statuses = {}
         for company in {company for _partner, company, _amount in targets.values()}:

@@ -54,8 +54,7 @@ class InvoiceFollowupCompanyCreditMixin(models.AbstractModel):
 
     def _followup_risk_policy(self, partner):
         """The policy of ``partner``'s payment risk band in this company, when the company assigns policies by
-        risk; else nothing (the customer follows the default policy)."""
-        self.ensure_one()
+        risk; else nothing (the customer follows the default policy). No company (a half-filled form): nothing."""
         if not self.followup_policy_by_risk:
             return self.env['invoice.followup.policy']
         band = partner.with_company(self).sudo().followup_risk_band

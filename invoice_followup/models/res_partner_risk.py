@@ -127,7 +127,7 @@ class InvoiceFollowupRiskMixin(models.AbstractModel):
         """Score these commercial partners in ``company``; the open invoices of those whose band changed and
         who have no policy of their own follow the policy of their new band (when the company assigns them)."""
         partners = self.with_company(company).sudo()
-        signals = self._followup_risk_signals(partners, company)
+        signals = partners._followup_risk_signals(partners, company)
         changed = self.env['res.partner']
         to_write = defaultdict(lambda: self.env['res.partner'])
         for partner in partners:

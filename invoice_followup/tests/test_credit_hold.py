@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import Form, new_test_user, tagged
 
@@ -121,3 +121,12 @@ class TestCreditHold(InvoiceFollowupCommon):
         self.assertIn("overdue by 45 days", form.followup_credit_hold_reason)
         salesman = new_test_user(self.env, login='hold_salesman', groups='sales_team.group_sale_salesman_all_leads')
         self.assertNotIn('followup_overdue_amount', Form(order.with_user(salesman))._view['fields'])
+
+    def test_settings(self):
+        settings = Form(self.env['res.config.settings'])
+        settings.followup_credit_hold = True
+        settings.followup_credit_hold_days = 45
+        settings.save().execute()
+        self.assertRecordValues(self.company, [{'followup_credit_hold': True, 'followup_credit_hold_days': 45}])
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            self.company.followup_credit_hold_days = -1
