@@ -18,6 +18,7 @@
         'data/invoice_followup_case_stage_data.xml',
         'data/ir_cron_data.xml',
         'data/invoice_followup_recurring_cron_data.xml',
+        'data/ir_cron_risk_data.xml',
         'views/invoice_followup_policy_views.xml',
         'views/invoice_followup_log_views.xml',
         'views/invoice_followup_case_views.xml',
@@ -27,6 +28,7 @@
         'views/res_partner_views.xml',
         'views/mail_template_views.xml',
         'views/res_config_settings_views.xml',
+        'views/invoice_followup_credit_views.xml',
         'views/invoice_followup_recurring_views.xml',
         'views/project_project_views.xml',
         'views/project_milestone_views.xml',
@@ -43,6 +45,7 @@
         'demo/invoice_followup_recurring_demo.xml',
         'demo/invoice_followup_milestone_demo.xml',
         'demo/invoice_followup_reply_demo.xml',
+        'demo/invoice_followup_risk_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

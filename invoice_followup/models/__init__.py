@@ -5,8 +5,12 @@ from . import invoice_followup_case_stage
 from . import invoice_followup_case
 from . import invoice_followup_case_plan_line
 from . import invoice_followup_case_answer
+from . import invoice_followup_credit_mixin
 from . import res_company
+from . import res_company_credit
 from . import res_partner
+from . import res_partner_risk
+from . import res_partner_credit
 from . import res_users
 from . import res_config_settings
 from . import account_move_followup_answer
@@ -18,6 +22,7 @@ from . import account_move
 from . import invoice_followup_planner
 from . import invoice_followup_queue
 from . import invoice_followup_delivery
+from . import account_move_credit
 from . import mail_mail
 from . import mail_thread
 from . import mail_template
@@ -31,3 +36,4 @@ from . import account_move_send
 from . import ir_actions_report
 from . import ir_qweb
 from . import sale_order
+from . import sale_order_credit

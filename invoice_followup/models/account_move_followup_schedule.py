@@ -24,7 +24,9 @@ class InvoiceFollowupScheduleMixin(models.AbstractModel):
         if self.move_type != 'out_invoice':
             return self.env['invoice.followup.policy']
         partner = self.commercial_partner_id.with_company(self.company_id)
-        return partner.followup_policy_id or self.company_id.followup_policy_id
+        # The customer's own policy, else the one of its payment risk band (res_company_credit.py), else the default.
+        return (partner.followup_policy_id or self.company_id._followup_risk_policy(partner)
+                or self.company_id.followup_policy_id)
 
     @api.model
     def _followup_propagate_policy(self, domain):

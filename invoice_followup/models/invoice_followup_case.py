@@ -10,6 +10,7 @@ from odoo.fields import Command
 from ..const import CASE_REASON_TABLE, CASE_REASONS, CLEARS_EXCEPTION_REASONS, PAUSING_REASONS, URGENT_REASONS
 from .invoice_followup_case_answer import PLAN_STATES
 from .res_partner import PAYS_LATE_DAYS
+from .res_partner_risk import RISK_BANDS
 
 # What the customer says about an invoice: stored on that invoice's answer (invoice.followup.case.answer), not on
 # the case its customer's other invoices share.
@@ -22,8 +23,8 @@ class InvoiceFollowupCase(models.Model):
     _name = 'invoice.followup.case'
     _description = "Collection Case"
     _inherit = ['mail.thread', 'mail.activity.mixin']
-    # Urgent first; among equals, customers who usually pay late come before the others.
-    _order = 'priority desc, partner_pays_late desc, partner_avg_days_late desc, next_action_date, id desc'
+    # Urgent first; among equals, the customers with the lowest payment score (the riskiest) come first.
+    _order = 'priority desc, partner_risk_score, partner_avg_days_late desc, next_action_date, id desc'
     _check_company_auto = True
 
     name = fields.Char(compute='_compute_name', store=True)
@@ -71,6 +72,12 @@ class InvoiceFollowupCase(models.Model):
         help="How late the customer paid on average over the last 12 months (refreshed daily).")
     partner_pays_late = fields.Boolean(
         string="Usually Pays Late", compute='_compute_partner_payment_behaviour', store=True)
+    partner_risk_score = fields.Integer(
+        string="Customer Payment Score", compute='_compute_partner_risk', store=True, aggregator='avg',
+        help="The customer's payment score in the case's company (0 to 100, higher is better; 100 without "
+        "history). The board shows the riskiest customers first.")
+    partner_risk_band = fields.Selection(
+        RISK_BANDS, string="Customer Payment Risk", compute='_compute_partner_risk', store=True)
 
     _one_open_case_per_reason = models.UniqueIndex(
         "(company_id, partner_id, reason) WHERE is_open",
@@ -110,6 +117,13 @@ class InvoiceFollowupCase(models.Model):
                 days_late = stats.get(case.partner_id.commercial_partner_id, (0.0, 0.0))[0]
                 case.partner_avg_days_late = days_late
                 case.partner_pays_late = days_late > PAYS_LATE_DAYS
+
+    @api.depends('partner_id', 'company_id', 'partner_id.followup_risk_score', 'partner_id.followup_risk_band')
+    def _compute_partner_risk(self):
+        for case in self:
+            partner = case.partner_id.with_company(case.company_id).sudo()
+            case.partner_risk_band = partner.followup_risk_band
+            case.partner_risk_score = partner.followup_risk_score if partner.followup_risk_band else 100
 
     @api.depends('move_ids.currency_id', 'company_id')
     def _compute_currency_id(self):

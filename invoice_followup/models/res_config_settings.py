@@ -34,6 +34,12 @@ class ResConfigSettings(models.TransientModel):
     followup_test_mode = fields.Boolean(related='company_id.followup_test_mode', readonly=False)
     followup_test_email = fields.Char(related='company_id.followup_test_email', readonly=False)
     followup_user_id = fields.Many2one(related='company_id.followup_user_id', readonly=False)
+    followup_policy_by_risk = fields.Boolean(related='company_id.followup_policy_by_risk', readonly=False)
+    followup_policy_good_id = fields.Many2one(related='company_id.followup_policy_good_id', readonly=False)
+    followup_policy_watch_id = fields.Many2one(related='company_id.followup_policy_watch_id', readonly=False)
+    followup_policy_risky_id = fields.Many2one(related='company_id.followup_policy_risky_id', readonly=False)
+    followup_credit_hold = fields.Boolean(related='company_id.followup_credit_hold', readonly=False)
+    followup_credit_hold_days = fields.Integer(related='company_id.followup_credit_hold_days', readonly=False)
 
     def action_open_followup_preview(self):
         return self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_preview_action')

@@ -27,3 +27,5 @@ from . import test_planner
 from . import test_delivery_faults
 from . import test_delivery_recipients
 from . import test_customer_reply
+from . import test_customer_risk
+from . import test_credit_hold
