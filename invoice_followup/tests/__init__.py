@@ -24,3 +24,4 @@ from . import test_recurring_start
 from . import test_invoice_pdf
 from . import test_reminder_email
 from . import test_respond_branding
+from . import test_pay_tour
