@@ -49,14 +49,14 @@ class TestPayTour(InvoiceFollowupCommon, HttpCase):
         url = urlsplit(links[0].replace('&amp;', '&'))
         return f'{url.path}?{url.query}#{url.fragment}'
 
-    def test_pay_from_the_reminder_then_no_more_reminders(self):
+    def _remind_pay_and_remind_again(self, start_url, tour):
+        """A reminder goes out on Feb 7; the tour pays; the run of Feb 14 reminds the unpaid invoice only."""
         with self._at('2026-02-07'):
             self._run_cron()
         self.assertEqual(len(self._logs(self.invoice)), 1)
         self.assertEqual(len(self._logs(self.other_invoice)), 1)
-        pay_link = self._pay_link_of_last_reminder(self.invoice)
 
-        self.start_tour(pay_link, 'invoice_followup_pay_tour')
+        self.start_tour(start_url(), tour)
 
         self.invoice.invalidate_recordset()
         self.assertIn(self.invoice.payment_state, ('paid', 'in_payment'), "the demo provider paid the invoice")
@@ -66,3 +66,11 @@ class TestPayTour(InvoiceFollowupCommon, HttpCase):
         self.assertEqual(len(self._logs(self.invoice)), 1, "the paid invoice gets no more reminders")
         self.assertEqual(self.invoice.followup_state, 'done')
         self.assertEqual(len(self._logs(self.other_invoice)), 2, "the same run reminded the unpaid invoice")
+
+    def test_pay_now_in_the_reminder(self):
+        self._remind_pay_and_remind_again(
+            lambda: self._pay_link_of_last_reminder(self.invoice), 'invoice_followup_pay_tour')
+
+    def test_pay_now_on_the_self_service_page(self):
+        self._remind_pay_and_remind_again(
+            lambda: urlsplit(self.invoice.followup_portal_url).path, 'invoice_followup_respond_pay_tour')
