@@ -35,8 +35,9 @@ class InvoiceFollowupPortal(http.Controller):
         return move.with_context(lang=lang)
 
     def _page_lang(self, move):
-        """The visitor's language when they chose one (in the URL, or the ``frontend_lang`` cookie that Odoo's language
-        selector and this page set), else the customer's when the site offers it, else the browser's."""
+        """The visitor's language when they have one on this site (in the URL, or the ``frontend_lang`` cookie set by
+        Odoo's language selector and by the site's pages visited before), else the customer's when the site offers it,
+        else the browser's."""
         if self._lang_in_url() or request.cookies.get('frontend_lang'):
             return request.lang.code
         lang = move.partner_id.lang or move.commercial_partner_id.lang
