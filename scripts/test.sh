@@ -12,6 +12,9 @@ TAGS="${1:-/invoice_followup}"
 CORE_TAGS="post_install/account:TestAccountMoveOutInvoiceOnchanges,post_install/account:TestAccountMoveSend"
 CORE_TAGS+=",post_install/account:TestAccountComposerPerformance,post_install/account:TestAccountPaymentRegister"
 CORE_TAGS+=",post_install/account_payment,post_install/portal,post_install/sale_project"
+# Installed with the add-on, not dependencies of it: Odoo's demo payment provider, for the pay-link browser tour
+# (tests/test_pay_tour.py), as `make run` installs it for the demo. Their own tests are not run.
+EXTRA_MODULES="payment_demo"
 RUN_TAGS="$TAGS"
 [ "$TAGS" = "/invoice_followup" ] && [ -z "${SKIP_CORE_TESTS:-}" ] && RUN_TAGS="$TAGS,$CORE_TAGS"
 bash "$ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
@@ -28,7 +31,7 @@ log "tests: $RUN_TAGS on a fresh database $DB_TEST"
 dropdb -h "$PGHOST_DIR" --if-exists "$DB_TEST"
 logfile="$LOGS/test-$DB_TEST.log"
 rm -f "$logfile"  # Odoo appends to its log file: start clean so only this run is judged
-"$ROOT/scripts/odoo.sh" -d "$DB_TEST" -i invoice_followup --test-enable --test-tags "$RUN_TAGS" \
+"$ROOT/scripts/odoo.sh" -d "$DB_TEST" -i "invoice_followup,$EXTRA_MODULES" --test-enable --test-tags "$RUN_TAGS" \
     --stop-after-init --http-port="${TEST_HTTP_PORT:-8169}" --log-level=info --logfile="$logfile"
 rc=$?
 result=$(grep -E "odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$logfile" | tail -n1)

@@ -160,12 +160,13 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
             return self.browse()
         return move
 
-    def _followup_respond_page_values(self, token=None):
+    def _followup_respond_page_values(self, token=None, url_prefix=''):
         """What the page shows. Its links go through the page's own ``token``: the invoice's portal access token is
-        neither shown nor created (showing the page writes nothing)."""
+        neither shown nor created (showing the page writes nothing). ``url_prefix``: a language asked in the URL
+        (``/fr``), kept by the page's links and forms."""
         self.ensure_one()
         today = self.company_id._followup_today()
-        page_url = f'/invoice_followup/respond/{token}' if token else False
+        page_url = f'{url_prefix}/invoice_followup/respond/{token}' if token else False
         is_paid = self._followup_is_paid()
         amount_due = self.followup_amount_due
         return {
@@ -176,6 +177,7 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
             'due_date': self.followup_due_date,
             'pay_url': page_url and self._followup_respond_pay_url() and f'{page_url}/pay',
             'invoice_url': page_url and f'{page_url}/invoice',
+            'page_url': page_url,
             'today': today,
             'promise_max_date': today + timedelta(days=self.company_id.followup_promise_days),
             'open_dispute': self._followup_waiting_answer('dispute').filtered('dispute_reason'),

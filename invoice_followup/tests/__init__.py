@@ -29,3 +29,5 @@ from . import test_delivery_recipients
 from . import test_customer_reply
 from . import test_customer_risk
 from . import test_credit_hold
+from . import test_respond_branding
+from . import test_pay_tour
