@@ -37,6 +37,8 @@ CASE_REASON_TABLE = {
     'milestone_unreached': CaseReason("Milestone no longer reached", pauses=True, person_resumes=True),
     'customer_reply': CaseReason(
         "Customer replied", pauses=True, person_resumes=True, closes_when_paid=True, color=4),
+    # The customer paid (or was credited) without the payment being matched to the invoice: a person reconciles.
+    'unapplied_payment': CaseReason("Unapplied payment", closes_when_paid=True, urgent=True, color=4),
 }
 
 

@@ -201,6 +201,9 @@ class InvoiceFollowupCase(models.Model):
             'partial_payments': self.env._("The customer keeps paying part of the amount: agree on a plan."),
             'customer_reply': self.env._(
                 "Read the customer's reply to the reminder and answer it, then resolve: reminders resume."),
+            'unapplied_payment': self.env._(
+                "Reconcile the customer's payments or credit notes with the invoices: reminders stay held until then, "
+                "and the case closes itself once nothing is left to match."),
         }
 
     # -------------------------------------------------------------------------
@@ -389,10 +392,16 @@ class InvoiceFollowupCase(models.Model):
             case._followup_resolve_if_settled()
 
     def _followup_settled(self):
-        """The open cases none of whose invoices is still waiting: each is paid or cancelled, or its answer closed."""
-        return self.filtered(lambda case: case.is_open and not any(
+        """The open cases none of whose invoices is still waiting: each is paid or cancelled, or its answer closed.
+        An unapplied payment's case is settled too once the customer has nothing left to reconcile."""
+        unapplied = self.filtered(lambda case: case.reason == 'unapplied_payment')
+        credits = self.env['invoice.followup.planner']._unapplied_credits(unapplied.move_ids)
+        return self.filtered(lambda case: case.is_open and (not any(
             move.state == 'posted' and not move._followup_is_paid()
-            for move in case.move_ids - case.answer_ids.filtered('is_closed').move_id))
+            for move in case.move_ids - case.answer_ids.filtered('is_closed').move_id
+        ) or (case.reason == 'unapplied_payment' and not any(
+            (move.commercial_partner_id.id, move.company_id.id, move.currency_id.id) in credits
+            for move in case.move_ids))))
 
     def _followup_resolve_if_settled(self):
         settled = self._followup_settled()

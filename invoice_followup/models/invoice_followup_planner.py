@@ -14,6 +14,7 @@ HOLD_REVIEW = 'review'
 HOLD_BOUNCE = 'bounce'
 HOLD_NO_EMAIL = 'no_email'
 HOLD_BLACKLISTED = 'blacklisted'
+HOLD_UNAPPLIED = 'unapplied_payment'
 
 
 @dataclass
@@ -59,6 +60,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             HOLD_BOUNCE: self.env._("The customer's address bounced"),
             HOLD_NO_EMAIL: self.env._("No valid e-mail address"),
             HOLD_BLACKLISTED: self.env._("The e-mail address is blacklisted"),
+            HOLD_UNAPPLIED: self.env._("The customer's unapplied payments or credit notes cover it: reconcile"),
         }
 
     @api.model
@@ -72,11 +74,15 @@ class InvoiceFollowupPlanner(models.AbstractModel):
         items = []
         planned_customers = set()  # (customer, company) reminded earlier in this pass: the minimum gap applies
         last_sent = self._last_reminder_dates(moves, day)
+        unapplied = self._unapplied_credits(moves)
         for move in moves.sorted('id'):
             item = self._plan_move(move, day, force=force, reviewed=reviewed)
             if not item:
                 continue
             key = (move.commercial_partner_id.id, move.company_id.id)
+            credit = unapplied.get((*key, move.currency_id.id), 0.0)
+            if item.sends and credit and move.currency_id.compare_amounts(credit, item.amount) >= 0:
+                item.hold = HOLD_UNAPPLIED  # what the reminder would ask is already paid, not yet matched
             if item.sends and not force:
                 gap_until = self._gap_until(move, day, last_sent.get(key), key in planned_customers)
                 if gap_until:
@@ -142,6 +148,19 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             item.hold = HOLD_BOUNCE
         else:
             item.email = recipient.email
+
+    @api.model
+    def _unapplied_credits(self, moves):
+        """{(customer id, company id, currency id): the customer's receivable credit not matched to any invoice}:
+        payments received and credit notes posted but not reconciled, in the invoices' currency."""
+        if not moves:
+            return {}
+        groups = self.env['account.move.line'].sudo()._read_group(
+            [('partner_id', 'in', moves.commercial_partner_id.ids), ('company_id', 'in', moves.company_id.ids),
+             ('account_type', '=', 'asset_receivable'), ('parent_state', '=', 'posted'), ('reconciled', '=', False),
+             ('amount_residual_currency', '<', 0)],
+            ['partner_id', 'company_id', 'currency_id'], ['amount_residual_currency:sum'])
+        return {(partner.id, company.id, currency.id): -amount for partner, company, currency, amount in groups}
 
     @api.model
     def _last_reminder_dates(self, moves, day):

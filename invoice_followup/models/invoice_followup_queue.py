@@ -4,7 +4,14 @@ import logging
 from odoo import api, models
 
 from ..tools.cron_batch import lock_rows, run_in_batches, run_isolated
-from .invoice_followup_planner import HOLD_BLACKLISTED, HOLD_BOUNCE, HOLD_GAP, HOLD_NO_EMAIL, HOLD_REVIEW
+from .invoice_followup_planner import (
+    HOLD_BLACKLISTED,
+    HOLD_BOUNCE,
+    HOLD_GAP,
+    HOLD_NO_EMAIL,
+    HOLD_REVIEW,
+    HOLD_UNAPPLIED,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -93,6 +100,12 @@ class InvoiceFollowupQueue(models.AbstractModel):
             elif item.hold == HOLD_BOUNCE:
                 self.env['invoice.followup.case']._followup_open(move, 'bounce', body=self.env._(
                     "Invoice %(invoice)s is not e-mailed: its address bounced.", invoice=move.name))
+            elif item.hold == HOLD_UNAPPLIED:
+                self.env['invoice.followup.case']._followup_open(move, 'unapplied_payment', body=self.env._(
+                    "%(customer)s has payments or credit notes not matched to any invoice that cover what invoice "
+                    "%(invoice)s asks (%(amount)s): reconcile them instead of reminding the customer.",
+                    customer=move.commercial_partner_id.display_name, invoice=move.name,
+                    amount=move.currency_id.format(item.amount)))
             elif item.hold in (HOLD_NO_EMAIL, HOLD_BLACKLISTED):
                 move._followup_mark_failed(item.step, item.cycle_date, day, move._followup_recipient_error(item.hold))
             if item.hold:

@@ -29,8 +29,9 @@ class ResConfigSettings(models.TransientModel):
                     "Parallel delivery jobs: choose a number from 1 to %(max)s.", max=MAX_DELIVERY_JOBS))
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         self.env['invoice.followup.delivery']._set_job_count(self.followup_delivery_jobs)
+        return res
     followup_test_mode = fields.Boolean(related='company_id.followup_test_mode', readonly=False)
     followup_test_email = fields.Char(related='company_id.followup_test_email', readonly=False)
     followup_user_id = fields.Many2one(related='company_id.followup_user_id', readonly=False)
