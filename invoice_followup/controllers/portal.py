@@ -1,8 +1,32 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from werkzeug.exceptions import NotFound
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import content_disposition, request
+
+
+def answer_values(action, post):
+    """The self-service form of ``action`` read into typed values (a date, a number, a text), before any business
+    rule: what cannot be read is None, and the invoice says what is wrong in the customer's words
+    (``account.move._followup_customer_response``)."""
+    def day(name):
+        try:
+            return fields.Date.to_date(post.get(name)) if post.get(name) else None
+        except ValueError:
+            return None
+
+    def number(name):
+        try:
+            return int(post.get(name) or 0)
+        except ValueError:
+            return 0
+
+    comment = (post.get('comment') or '').strip()
+    if action == 'dispute':
+        return {'reason': post.get('reason') or '', 'comment': comment}
+    if action == 'promise':
+        return {'promise_date': day('promise_date')}
+    return {'first_date': day('first_date'), 'installments': number('installments'), 'comment': comment}
 
 
 class InvoiceFollowupPortal(http.Controller):
@@ -105,7 +129,7 @@ class InvoiceFollowupPortal(http.Controller):
         move = self._get_move(token)
         if not move:
             return self._not_found()
-        result = move._followup_customer_response(action, post)
+        result = move._followup_customer_response(action, answer_values(action, post))
         return self._render(
             move, token=token, status=400 if result.get('error') else 200,
             error=result.get('error'), confirmation=result.get('confirmation'), form=action, post=post)

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Command
 from odoo.tools import float_round, format_date, hash_sign, plaintext2html, verify_hash_signed
@@ -205,8 +205,10 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
         self.ensure_one()
         return self._get_invoice_legal_documents('pdf', allow_fallback=True)
 
-    def _followup_customer_response(self, action, post):
+    def _followup_customer_response(self, action, values):
         """Record what the customer answered from the self-service page.
+
+        :param values: the form read by ``controllers.portal.answer_values`` (typed values, checked here)
 
         :return: {'confirmation': text} or {'error': text}; nothing is written on error or on a paid invoice. An
                  answer already recorded (a second tab, a double click) gets the same confirmation and records
@@ -221,7 +223,7 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
             'plan': self._followup_customer_plan,
         }[action]
         try:
-            return {'confirmation': handler(post)}
+            return {'confirmation': handler(**values)}
         except ValidationError as error:
             return {'error': error.args[0]}
 
@@ -234,22 +236,21 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
             'other': self.env._("Something else"),
         }
 
-    def _followup_customer_comment(self, post):
-        comment = (post.get('comment') or '').strip()
+    def _followup_customer_comment(self, comment):
+        comment = (comment or '').strip()
         if len(comment) > MAX_COMMENT_LENGTH:
             raise ValidationError(self.env._(
                 "Please keep your message under %(count)s characters.", count=MAX_COMMENT_LENGTH))
         return comment
 
-    def _followup_customer_dispute(self, post):
+    def _followup_customer_dispute(self, reason, comment=''):
         thanks = self.env._("Thank you. Reminders for this invoice are paused while we look into it.")
         if self._followup_waiting_answer('dispute').dispute_reason:
             return thanks
         labels = self._followup_dispute_reasons()
-        reason = post.get('reason')
         if reason not in labels:
             raise ValidationError(self.env._("Please tell us what is wrong with the invoice."))
-        comment = self._followup_customer_comment(post)
+        comment = self._followup_customer_comment(comment)
         body = Markup("<p>%s</p><p><b>%s</b></p>%s") % (
             self.env._("The customer disputes invoice %(invoice)s.", invoice=self.name),
             str(labels[reason]), plaintext2html(comment) if comment else '')
@@ -259,10 +260,12 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
         self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
         return thanks
 
-    def _followup_customer_promise(self, post):
-        promise_date = self._followup_waiting_answer('promise').promise_date
-        if not promise_date:
-            promise_date = self._followup_customer_date(post.get('promise_date'))
+    def _followup_customer_promise(self, promise_date):
+        promised = self._followup_waiting_answer('promise').promise_date
+        if promised:
+            promise_date = promised
+        else:
+            promise_date = self._followup_customer_date(promise_date)
             body = self.env._("The customer promises to pay invoice %(invoice)s on %(date)s.",
                               invoice=self.name, date=format_date(self.env, promise_date))
             self.env['invoice.followup.case']._followup_open(self, 'promise', body=body, promise_date=promise_date)
@@ -270,19 +273,16 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
         return self.env._("Thank you. We will not send reminders for this invoice until %(date)s.",
                           date=format_date(self.env, promise_date))
 
-    def _followup_customer_plan(self, post):
+    def _followup_customer_plan(self, first_date, installments, comment=''):
         thanks = self.env._("Thank you. We will review your payment plan and come back to you.")
         if self._followup_waiting_answer('payment_plan').plan_line_ids:
             return thanks
-        first_date = self._followup_customer_date(post.get('first_date'))
-        try:
-            count = int(post.get('installments') or 0)
-        except ValueError:
-            count = 0
+        first_date = self._followup_customer_date(first_date)
+        count = installments or 0
         if not 2 <= count <= MAX_PLAN_INSTALLMENTS:
             raise ValidationError(self.env._(
                 "A payment plan has from 2 to %(count)s installments.", count=MAX_PLAN_INSTALLMENTS))
-        comment = self._followup_customer_comment(post)
+        comment = self._followup_customer_comment(comment)
         lines = self._followup_split_plan(first_date, count)
         body = Markup("<p>%s</p><ul>%s</ul>%s") % (
             self.env._("The customer asks to pay invoice %(invoice)s in %(count)s installments:",
@@ -297,12 +297,8 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
         self.sudo().message_post(body=body, author_id=self.commercial_partner_id.id)
         return thanks
 
-    def _followup_customer_date(self, value):
+    def _followup_customer_date(self, day):
         today = self.company_id._followup_today()
-        try:
-            day = fields.Date.to_date(value) if value else None
-        except ValueError:
-            day = None
         if not day:
             raise ValidationError(self.env._("Please choose a date."))
         latest = today + timedelta(days=self.company_id.followup_promise_days)

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 from collections import defaultdict
+from typing import NamedTuple
 
 from odoo import api, models
 from odoo.tools import SQL, clean_context, email_normalize
@@ -14,6 +15,19 @@ from .ir_qweb import CompiledTemplates
 _logger = logging.getLogger(__name__)
 
 RENDERED_FIELDS = ('subject', 'body_html', 'email_from')
+
+
+class ReminderPost(NamedTuple):
+    """One reminder e-mail to post: on ``thread`` (an invoice), for ``logs`` (several when consolidated)."""
+
+    logs: object
+    thread: object
+    recipient: object  # res.partner
+    email: str  # where it goes: the customer's address, or the test address
+    is_test: bool
+    rendered: dict  # subject, body_html, email_from
+    attachments: object  # ir.attachment
+    header: bool  # the layout's header (title and button about one invoice)
 LAYOUT = 'mail.mail_notification_layout_with_responsible_signature'
 
 
@@ -190,7 +204,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         ensure_access_tokens(moves)  # the links of the e-mails embed them
         pdfs = moves._followup_ensure_pdfs()
         ensure_main_attachments(moves)
-        posts = []  # (logs, thread, recipient, e-mail address, is test, rendered values, attachments, header)
+        posts = []
         singles = logs
         if company.followup_consolidate:
             for _customer, group in logs.grouped(lambda log: log.move_id.commercial_partner_id).items():
@@ -202,8 +216,8 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             rendered = self._render(template, template_logs.move_id)
             for log in template_logs:
                 move = log.move_id
-                posts.append((log, move, move._followup_recipient(), log.email_to, log.is_test, rendered[move.id],
-                              pdfs[move], True))
+                posts.append(ReminderPost(log, move, move._followup_recipient(), log.email_to, log.is_test,
+                                          rendered[move.id], pdfs[move], True))
         messages, mails = self._post(posts)
         self._record_sent(posts, messages, mails, today)
 
@@ -232,7 +246,8 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         rendered = self._render(template, partner)[partner.id]
         attachments = self.env['ir.attachment'].union(*(pdfs[move] for move in moves))
         main = logs.filtered(lambda log: log.move_id == first)[:1]
-        return (logs, first, first._followup_recipient(), main.email_to, main.is_test, rendered, attachments, False)
+        return ReminderPost(logs, first, first._followup_recipient(), main.email_to, main.is_test, rendered,
+                            attachments, header=False)
 
     @api.model
     def _post(self, posts):
@@ -240,12 +255,21 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         comment = self.env.ref('mail.mt_comment')
         note = self.env.ref('mail.mt_note')
         authors = {}
+        for post in posts:
+            email_from = post.rendered.get('email_from') or False
+            if email_from not in authors:  # the partner message_post would look up, once per sender
+                authors[email_from] = post.thread._message_compute_author(None, email_from)
+        by_sender = defaultdict(list)
+        for post in posts:
+            by_sender[authors[post.rendered.get('email_from') or False]].append(post.thread)
+        reply_to = {}  # the Reply-To message_post computes, in one call per sender for all its invoices
+        for (author_id, email_from), threads in by_sender.items():
+            threads = self.env['account.move'].union(*threads)
+            for thread_id, address in threads._notify_get_reply_to(default=email_from, author_id=author_id).items():
+                reply_to[author_id, email_from, thread_id] = address
         message_values = []
         for _logs, thread, recipient, _email, is_test, rendered, attachments, _header in posts:
-            email_from = rendered.get('email_from') or False
-            if email_from not in authors:  # the partner message_post would look up, once per sender
-                authors[email_from] = thread._message_compute_author(None, email_from)
-            author_id, email_from = authors[email_from]
+            author_id, email_from = authors[rendered.get('email_from') or False]
             company = thread.company_id
             message_values.append({
                 'model': thread._name, 'res_id': thread.id,
@@ -255,7 +279,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
                 'partner_ids': [] if is_test else recipient.ids,
                 'attachment_ids': attachments.ids, 'email_layout_xmlid': LAYOUT, 'email_add_signature': True,
                 'record_company_id': company.id, 'record_alias_domain_id': company.alias_domain_id.id,
-                'reply_to': thread._notify_get_reply_to(default=email_from, author_id=author_id)[thread.id],
+                'reply_to': reply_to[author_id, email_from, thread.id],
                 'message_id': generate_tracking_message_id('message-notify'),
             })
         messages = self.env['account.move']._message_create(message_values)
@@ -331,7 +355,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             SQL(", ").join(rows)))
         Log = self.env['invoice.followup.log']
         Log.invalidate_model(['mail_message_id', 'message_id', 'mail_id', 'email_to', 'amount_due'])
-        Log.union(*(post[0] for post in posts)).write({'state': 'sent'})
+        Log.union(*(post.logs for post in posts)).write({'state': 'sent'})
         for first, others in notes.items():
             for log in others:
                 log.move_id.message_post(body=self.env._(

@@ -32,3 +32,4 @@ from . import test_credit_hold
 from . import test_respond_branding
 from . import test_pay_tour
 from . import test_unapplied_payment
+from . import test_delivery_jobs

@@ -7,6 +7,7 @@ from odoo.exceptions import ConcurrencyError
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.invoice_followup.controllers.portal import answer_values
 from odoo.addons.payment import utils as payment_utils
 
 from .common import InvoiceFollowupCommon
@@ -16,7 +17,7 @@ class CustomerAnswersCommon(InvoiceFollowupCommon):
 
     def _answer(self, move, action, **post):
         """What the customer answers from the invoice's page; the confirmation shown."""
-        result = move._followup_customer_response(action, post)
+        result = move._followup_customer_response(action, answer_values(action, post))
         self.assertFalse(result.get('error'), result.get('error'))
         return result['confirmation']
 
@@ -117,7 +118,7 @@ class TestCustomerAnswers(CustomerAnswersCommon):
         invoice = self._followup_invoice(amount=0.03)
         with self._at('2026-02-02'), self.cr.savepoint():
             result = invoice._followup_customer_response(
-                'plan', {'installments': '6', 'first_date': '2026-02-10'})
+                'plan', answer_values('plan', {'installments': '6', 'first_date': '2026-02-10'}))
         self.assertIn('too small', result.get('error') or '')
         self.assertFalse(invoice.followup_case_ids, "nothing is recorded")
         with self._at('2026-02-02'):
