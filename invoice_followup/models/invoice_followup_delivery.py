@@ -8,7 +8,7 @@ from odoo.tools import SQL, clean_context, email_normalize
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools.cron_batch import is_transient, run_isolated
-from ..tools.reminder_batch import ensure_access_tokens, ensure_main_attachments
+from ..tools.reminder_batch import ensure_access_tokens, ensure_main_attachments, ensure_signup_data
 from .account_move_followup_delivery import FollowupSendError
 from .ir_qweb import CompiledTemplates
 
@@ -202,6 +202,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
     def _send_emails(self, logs, company, today):
         moves = logs.move_id
         ensure_access_tokens(moves)  # the links of the e-mails embed them
+        ensure_signup_data(moves.partner_id)
         pdfs = moves._followup_ensure_pdfs()
         ensure_main_attachments(moves)
         posts = []
@@ -294,14 +295,15 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             if is_test:
                 values['email_to'] = email
             mail_values.append(values)
-        safe_context = clean_context(self.env.context)
-        mails = self.env['mail.mail'].sudo().with_context(safe_context).create(mail_values)
+        # Without the caller's default_* keys (a button's context), as core's notification creates its mails.
+        safe_env = self.env(context=clean_context(self.env.context), su=True)
+        mails = safe_env['mail.mail'].create(mail_values)
         for (_logs, thread, recipient, email, is_test, *_rest), message, mail in zip(
                 posts, messages, mails, strict=True):
             target = {'mail_email_address': email} if is_test else {'res_partner_id': recipient.id}
             notification_values.append({
                 **thread._notify_by_email_get_base_notification_values(message), 'mail_mail_id': mail.id, **target})
-        self.env['mail.notification'].sudo().with_context(safe_context).create(notification_values)
+        safe_env['mail.notification'].create(notification_values)
         self._notify_followers(posts, messages, message_values)
         return messages, mails
 
@@ -316,9 +318,10 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             'share': True, 'type': 'customer', 'uid': False, 'ushare': False,
         }] if recipient else []
         body = ''
+        # A reminder tracks no field change: saying so spares core a search per message.
+        msg_vals = {**msg_vals, 'partner_ids': recipient.ids, 'tracking_value_ids': []}
         for _lang, render_values, group in thread._notify_get_classified_recipients_iterator(
-                message, recipients_data, msg_vals={**msg_vals, 'partner_ids': recipient.ids},
-                model_description=thread.type_name):
+                message, recipients_data, msg_vals=msg_vals, model_description=thread.type_name):
             body = thread._notify_by_email_render_layout(message, group, msg_vals=msg_vals, render_values=render_values)
         return body or msg_vals['body']
 

@@ -34,6 +34,21 @@ def ensure_access_tokens(moves):
     return missing
 
 
+def ensure_signup_data(partners):
+    """Prepare the sign-up data of a batch's customers in one write, when invitations are open to everyone.
+
+    The portal's e-mail button carries a sign-up token: core prepares it customer by customer while rendering each
+    e-mail (``res.partner.signup_get_auth_param``, a write each time the data is missing).
+    """
+    env = partners.env
+    if env['res.users'].sudo()._get_signup_invitation_scope() != 'b2c':
+        return partners.browse()
+    missing = partners.sudo().filtered(lambda partner: not partner.user_ids and partner.signup_type != 'signup')
+    if missing:
+        missing.signup_prepare()
+    return missing
+
+
 def ensure_main_attachments(moves):
     """Make each invoice's stored PDF its main attachment where none is set yet, in one statement.
 
