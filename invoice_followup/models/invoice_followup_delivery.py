@@ -66,6 +66,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             last_id, done_in_pass = 0, 0
             while claimed := self._claim(batch_size, last_id, log_ids):
                 last_id = claimed[-1]
+                claimed += self._claim_same_customers(claimed, log_ids)
                 try:
                     self._deliver(self.env['invoice.followup.log'].browse(claimed))
                     self.env.flush_all()  # a conflict must surface here, not in the commit
@@ -103,6 +104,24 @@ class InvoiceFollowupDelivery(models.AbstractModel):
                   FOR UPDATE OF log SKIP LOCKED
                   FOR NO KEY UPDATE OF move, partner, customer SKIP LOCKED""",
             after_id, SQL("AND log.id IN %s", tuple(log_ids)) if log_ids else SQL(), limit)
+        return [row[0] for row in self.env.execute_query(query)]
+
+    @api.model
+    def _claim_same_customers(self, claimed, log_ids=None):
+        """The other queued reminders of the claimed reminders' customers (locked with them already): a customer's
+        reminders go out in one batch, so that one e-mail per customer stays one across batches' boundaries."""
+        query = SQL(
+            """SELECT log.id FROM invoice_followup_log AS log
+                 JOIN account_move AS move ON move.id = log.move_id
+                WHERE log.state = 'queued' AND log.id NOT IN %s %s
+                  AND move.commercial_partner_id IN (
+                      SELECT claimed_move.commercial_partner_id FROM invoice_followup_log AS claimed_log
+                        JOIN account_move AS claimed_move ON claimed_move.id = claimed_log.move_id
+                       WHERE claimed_log.id IN %s)
+             ORDER BY log.id
+                  FOR UPDATE OF log SKIP LOCKED
+                  FOR NO KEY UPDATE OF move SKIP LOCKED""",
+            tuple(claimed), SQL("AND log.id IN %s", tuple(log_ids)) if log_ids else SQL(), tuple(claimed))
         return [row[0] for row in self.env.execute_query(query)]
 
     @api.model

@@ -345,6 +345,19 @@ class TestCadenceCron(InvoiceFollowupCommon):
         ]), 1, "rendered once")
         self.assertEqual(self._logs(invoice).mail_message_id.attachment_ids, pdf | pdf)
 
+    def test_one_email_per_customer_across_delivery_batches(self):
+        self.company.followup_consolidate = True
+        self.env['ir.config_parameter'].set_param('invoice_followup.batch_size', 1)
+        first = self._followup_invoice(amount=1000.0)
+        self._followup_invoice(amount=300.0, partner=self.partner_b)  # queued between the customer's two
+        second = self._followup_invoice(amount=500.0)
+        with self._at('2026-02-07'):
+            self._run_cron()
+        logs = self._logs(first | second)
+        self.assertEqual(len(logs), 2)
+        self.assertEqual(len(logs.mail_message_id), 1, "one e-mail, though the batches hold one reminder each")
+        self.assertEqual(len(self._mails_to(self.partner_a)), 1)
+
     def test_one_email_per_customer_when_consolidated(self):
         self.company.followup_consolidate = True
         first = self._followup_invoice(amount=1000.0, due='2026-01-31')
