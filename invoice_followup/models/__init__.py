@@ -18,6 +18,7 @@ from . import account_move_followup_schedule
 from . import account_move_followup_delivery
 from . import account_move_followup_cases
 from . import account_move_billing
+from . import account_move_late_fee
 from . import account_move
 from . import invoice_followup_planner
 from . import invoice_followup_queue

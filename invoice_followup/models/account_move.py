@@ -24,6 +24,7 @@ class AccountMove(models.Model):
         'invoice.followup.cases.mixin',
         'invoice.followup.answer.mixin',
         'invoice.followup.billing.mixin',
+        'invoice.followup.late.fee.mixin',
     ]
 
     followup_policy_id = fields.Many2one(

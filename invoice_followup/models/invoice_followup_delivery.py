@@ -165,6 +165,8 @@ class InvoiceFollowupDelivery(models.AbstractModel):
     def _deliver_company(self, logs, company):
         today = company._followup_today()
         logs = self._cancel_stale(logs)
+        if charged := logs.filtered(lambda log: log.step_id.late_fee_type != 'none'):
+            charged.move_id._followup_charge_late_fees({log.move_id: log.step_id for log in charged}, today)
         for log in logs.filtered(lambda log: log.step_id.channel == 'activity'):
             move = log.move_id
             log.write(move._followup_schedule_activity(log.step_id, today, move._followup_amount_values(today)))

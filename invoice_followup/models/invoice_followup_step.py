@@ -54,6 +54,20 @@ class InvoiceFollowupStep(models.Model):
         default=lambda self: self._default_activity_type_id(),
     )
     activity_note = fields.Html(translate=True)
+    # Late fee: charged once per invoice, as a separate customer invoice, when this step goes out (off by default).
+    late_fee_type = fields.Selection(
+        [('none', "No fee"), ('fixed', "Fixed amount"), ('interest', "Interest")],
+        string="Late Fee",
+        required=True,
+        default='none',
+        help="Charged once per invoice, when this step goes out, as a separate customer invoice stated in the "
+        "reminder: a fixed amount, or interest at a yearly rate for the days late.",
+    )
+    late_fee_amount = fields.Float(
+        string="Fee Amount", help="The fixed fee, in the company's currency (converted into the invoice's).")
+    late_fee_rate = fields.Float(string="Yearly Interest (%)", help="Interest charged per year late on the amount due.")
+    late_fee_cap = fields.Float(
+        string="Fee Cap", help="The most a fee may be, in the company's currency (0: no cap).")
 
     def _default_activity_type_id(self):
         return self.env.ref('mail.mail_activity_data_call', raise_if_not_found=False)
@@ -67,6 +81,19 @@ class InvoiceFollowupStep(models.Model):
             if step.channel == 'activity' and not step.activity_type_id:
                 raise ValidationError(self.env._(
                     "The call/to-do step “%(step)s” needs an activity type.", step=step.name))
+
+    @api.constrains('late_fee_type', 'late_fee_amount', 'late_fee_rate', 'late_fee_cap')
+    def _check_late_fee(self):
+        for step in self:
+            if step.late_fee_type == 'fixed' and step.late_fee_amount <= 0:
+                raise ValidationError(self.env._(
+                    "The late fee of step “%(step)s” must be a positive amount.", step=step.name))
+            if step.late_fee_type == 'interest' and not 0 < step.late_fee_rate <= 100:
+                raise ValidationError(self.env._(
+                    "The yearly interest of step “%(step)s” must be between 0 and 100%%.", step=step.name))
+            if step.late_fee_cap < 0:
+                raise ValidationError(self.env._(
+                    "A late fee cap cannot be negative (step “%(step)s”).", step=step.name))
 
     @api.constrains('offset_days')
     def _check_offset_days(self):

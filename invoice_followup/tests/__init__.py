@@ -33,3 +33,4 @@ from . import test_respond_branding
 from . import test_pay_tour
 from . import test_unapplied_payment
 from . import test_delivery_jobs
+from . import test_late_fee
