@@ -400,9 +400,21 @@ class InvoiceFollowupDelivery(models.AbstractModel):
     @api.model
     def _cron_deliver(self, batch_size=None):
         """A delivery job: send the queue, sharing it with the other jobs running at the same time."""
+        self.sudo()._queue_timed_steps(batch_size)
         remaining = self.env['invoice.followup.log'].sudo().search_count([('state', '=', 'queued')])
         self.env['ir.cron']._commit_progress(remaining=remaining)
         self.sudo()._run(batch_size)
+
+    @api.model
+    def _queue_timed_steps(self, batch_size=None):
+        """Hourly: queue the steps sent at the customer's hour whose hour has come (the daily run queues the others,
+        and holds these until then)."""
+        if not self.env['invoice.followup.step'].search_count([('send_hour', '!=', False)], limit=1):
+            return
+        batch_size = batch_size or 200
+        Queue = self.env['invoice.followup.queue']
+        for company in self.env['res.company'].search([('followup_automation', '=', True)]):
+            Queue.with_company(company)._queue_due(company, company._followup_today(), batch_size, timed_only=True)
 
     @api.model
     def _run(self, batch_size=None, trigger_jobs=False):

@@ -1,9 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from dataclasses import dataclass, field
 from datetime import date as Date
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from odoo import api, models
+import pytz
+
+from odoo import api, fields, models
 from odoo.tools import format_date
 
 # Why a due step is not sent (``PlanItem.hold``); the preview shows the label, the cron acts on the code.
@@ -15,6 +17,7 @@ HOLD_BOUNCE = 'bounce'
 HOLD_NO_EMAIL = 'no_email'
 HOLD_BLACKLISTED = 'blacklisted'
 HOLD_UNAPPLIED = 'unapplied_payment'
+HOLD_HOUR = 'hour'
 
 
 @dataclass
@@ -32,6 +35,7 @@ class PlanItem:
     is_test: bool = False
     hold: str = ''  # empty: the step goes out; else one of the HOLD_* codes
     hold_until: Date = None  # HOLD_GAP: the first day the customer may be reminded again
+    send_at: datetime = None  # a step sent at the customer's hour: when, in the customer's time zone
     resumes: bool = False  # a paused invoice resumes today (its pause ended, or a commitment was broken)
 
     @property
@@ -61,14 +65,16 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             HOLD_NO_EMAIL: self.env._("No valid e-mail address"),
             HOLD_BLACKLISTED: self.env._("The e-mail address is blacklisted"),
             HOLD_UNAPPLIED: self.env._("The customer's unapplied payments or credit notes cover it: reconcile"),
+            HOLD_HOUR: self.env._("Waiting for the customer's hour"),
         }
 
     @api.model
-    def _plan(self, moves, day, force=False, reviewed=False):
+    def _plan(self, moves, day, force=False, reviewed=False, timed_only=False):
         """Plan ``day`` for ``moves``, in the order the cron walks them (by id).
 
         :param force: *Send Now*: the step due, else the next one, whatever its date and the minimum gap
         :param reviewed: a person reviewed the step (a high-value case's *Send Next Reminder*): no review hold
+        :param timed_only: only the steps sent at the customer's hour (the hourly delivery job's planning)
         :return: list of PlanItem, one per invoice with a step due (sent or held)
         """
         items = []
@@ -77,12 +83,17 @@ class InvoiceFollowupPlanner(models.AbstractModel):
         unapplied = self._unapplied_credits(moves)
         for move in moves.sorted('id'):
             item = self._plan_move(move, day, force=force, reviewed=reviewed)
-            if not item:
+            if not item or (timed_only and not item.step.send_hour):
                 continue
             key = (move.commercial_partner_id.id, move.company_id.id)
             credit = unapplied.get((*key, move.currency_id.id), 0.0)
             if item.sends and credit and move.currency_id.compare_amounts(credit, item.amount) >= 0:
                 item.hold = HOLD_UNAPPLIED  # what the reminder would ask is already paid, not yet matched
+            if item.step.send_hour:
+                item.send_at = self._customer_time(move, day, int(item.step.send_hour))
+                if item.sends and not force and fields.Datetime.now() < item.send_at.astimezone(pytz.utc).replace(
+                        tzinfo=None):
+                    item.hold = HOLD_HOUR  # the hourly run sends it once that hour has come
             if item.sends and not force:
                 gap_until = self._gap_until(move, day, last_sent.get(key), key in planned_customers)
                 if gap_until:
@@ -148,6 +159,14 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             item.hold = HOLD_BOUNCE
         else:
             item.email = recipient.email
+
+    @api.model
+    def _customer_time(self, move, day, hour):
+        """``hour`` o'clock on ``day`` in the customer's time zone (else the company's), as an aware datetime."""
+        company = move.company_id
+        tz_name = (move.partner_id.tz or move.commercial_partner_id.tz or company.resource_calendar_id.tz
+                   or company.partner_id.tz or 'UTC')
+        return pytz.timezone(tz_name).localize(datetime.combine(day, time(hour)))
 
     @api.model
     def _unapplied_credits(self, moves):
@@ -221,5 +240,6 @@ class InvoiceFollowupPlanner(models.AbstractModel):
                 'recipient': item.email or False,
                 'note': note or False,
                 'hold': item.hold or False,
+                'send_at': item.send_at and f"{item.send_at:%Y-%m-%d %H:%M} ({item.send_at.tzinfo.zone})",
             })
         return sorted(lines, key=lambda line: (line['partner_id'], line['move_id']))

@@ -28,9 +28,10 @@ class InvoiceFollowupQueue(models.AbstractModel):
     _description = "Invoice Reminder Queue"
 
     @api.model
-    def _queue_due(self, company, day, batch_size):
+    def _queue_due(self, company, day, batch_size, timed_only=False):
         """Plan the company's due invoices and queue their reminders, batch by batch, each committed.
 
+        :param timed_only: only the steps sent at the customer's hour (see ``invoice.followup.planner._plan``)
         :return: False when the cron's time budget is spent
         """
         Move = self.env['account.move'].with_company(company)
@@ -41,7 +42,7 @@ class InvoiceFollowupQueue(models.AbstractModel):
             def work():
                 locked = lock_rows(moves, claim=True)
                 if locked:
-                    self._plan_and_queue(locked, domain, day)
+                    self._plan_and_queue(locked, domain, day, timed_only=timed_only)
                 return len(locked)
 
             def by_invoice(error):  # one bad invoice must not hold the others back: each in its own transaction
@@ -75,13 +76,14 @@ class InvoiceFollowupQueue(models.AbstractModel):
         return done
 
     @api.model
-    def _plan_and_queue(self, locked, domain, day):
+    def _plan_and_queue(self, locked, domain, day, timed_only=False):
         """Locked invoices: read again (paid or paused meanwhile?), brought up to date for the day (pauses that
         end, promises and plans kept or broken: what the planner foresees), planned and queued."""
         self.env['account.move']._followup_invalidate_invoice_data()
         moves = locked.filtered_domain(domain)
         moves._followup_bring_up_to_date(day)
-        return self._apply(self.env['invoice.followup.planner']._plan(moves.filtered_domain(domain), day), day)
+        return self._apply(self.env['invoice.followup.planner']._plan(
+            moves.filtered_domain(domain), day, timed_only=timed_only), day)
 
     @api.model
     def _apply(self, items, day, reviewed=False):

@@ -54,6 +54,12 @@ class InvoiceFollowupStep(models.Model):
         default=lambda self: self._default_activity_type_id(),
     )
     activity_note = fields.Html(translate=True)
+    send_hour = fields.Selection(
+        [(str(hour), f"{hour:02d}:00") for hour in range(24)],
+        string="Customer's Hour",
+        help="Send this step at this hour of the customer's day (their time zone, else the company's), not before; "
+        "empty: at the daily run.",
+    )
     # Late fee: charged once per invoice, as a separate customer invoice, when this step goes out (off by default).
     late_fee_type = fields.Selection(
         [('none', "No fee"), ('fixed', "Fixed amount"), ('interest', "Interest")],

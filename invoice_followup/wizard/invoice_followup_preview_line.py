@@ -17,6 +17,7 @@ class InvoiceFollowupPreviewLine(models.TransientModel):
     currency_id = fields.Many2one('res.currency')
     recipient = fields.Char(string="Sent To", help="Where the e-mail would go.")
     note = fields.Char(help="Why this reminder would not go out as planned.")
+    send_at = fields.Char(string="Customer's Time", help="When the step goes out, at the customer's hour.")
     hold = fields.Selection(
         selection='_selection_hold', string="Held",
         help="Why the step due is not sent that day (empty: it is sent).")
