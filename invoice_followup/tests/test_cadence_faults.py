@@ -119,8 +119,11 @@ class TestCadenceFaults(InvoiceFollowupCommon):
 
     def test_time_budget_and_batches_process_everything_once(self):
         invoices = self.env['account.move']
-        for _i in range(12):
-            invoices |= self._followup_invoice()
+        # One customer each: a customer's reminders are delivered together, whatever the batch size.
+        customers = self.env['res.partner'].create([
+            {'name': f'Budget customer {index}', 'email': f'budget{index}@example.com'} for index in range(12)])
+        for customer in customers:
+            invoices |= self._followup_invoice(partner=customer)
         self.env['ir.config_parameter'].set_param('invoice_followup.batch_size', 4)
         Cron = self.registry['ir.cron']
         Move = self.registry['account.move']
