@@ -31,3 +31,4 @@ from . import test_customer_risk
 from . import test_credit_hold
 from . import test_respond_branding
 from . import test_pay_tour
+from . import test_collections_dashboard
