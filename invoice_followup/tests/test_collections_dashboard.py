@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import time
+
 from freezegun import freeze_time
 from lxml import etree
 
 from odoo.tests import HttpCase, tagged
 
+from ..tools import demo_history
 from .common import InvoiceFollowupCommon
 
 
@@ -168,6 +171,68 @@ class TestCollectionsDashboard(InvoiceFollowupCommon):
         # March: 3600 overdue + 4000 current = 7600 owed at its end, 4000 sold in 31 days.
         self.assertAlmostEqual(by_month[self._d('2026-03-01')].dso, 7600 / 4000 * 31, places=6)
         self.assertFalse(by_month[self._d('2026-05-01')].dso, "no sale in May: no DSO")
+
+
+@tagged('post_install', '-at_install')
+@freeze_time('2026-06-15')
+class TestCollectionsDemoHistory(InvoiceFollowupCommon):
+    """The demo's year of history (tools/demo_history.py) gives every card and chart of the dashboard a real
+    number, and each customer the behaviour the demo tells."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        started = time.monotonic()
+        cls.customers = demo_history.load_history(cls.env, cls.company, cls.product_a)
+        cls.seconds = time.monotonic() - started
+        cls.Report = cls.env['invoice.followup.report']
+
+    def _rows(self, name, domain=()):
+        return self.Report.search([('partner_id', '=', self.customers[name].id), *domain])
+
+    def test_every_figure_has_a_real_number(self):
+        self.assertLess(self.seconds, 60, "the history must not slow the demo's installation down much")
+        dashboard = self.env['invoice.followup.dashboard'].create({
+            'company_id': self.company.id, 'period': 'last_90', 'date_from': '2026-03-18', 'date_to': '2026-06-15'})
+        for name in ('dso_countback', 'cei', 'on_time_rate', 'avg_days_late', 'open_cases', 'amount_overdue',
+                     'auto_reminder_rate', 'hours_saved'):
+            for figure in (name, f'prev_{name}'):
+                self.assertGreater(dashboard[figure], 0, f"{figure} shows a real number")
+        self.assertLess(dashboard.on_time_rate, 100)
+        self.assertLess(dashboard.auto_reminder_rate, 100, "one customer is reminded by hand")
+        self.assertEqual(dashboard.open_cases, 3, "the dispute, the broken promise and the payment plan")
+        dso = self.env['invoice.followup.dso.report'].search([('company_id', '=', self.company.id), ('dso', '>', 0)])
+        self.assertGreaterEqual(len(dso), 12, "a DSO for each month with sales")
+        self.assertGreaterEqual(len(dashboard._aging(self.company)), 2, "open invoices in several aging buckets")
+        paid_after = self.Report._read_group(
+            [('company_id', '=', self.company.id), ('is_paid', '=', True), ('last_step_id', '!=', False)],
+            ['last_step_id'], ['__count'])
+        self.assertGreaterEqual(len(paid_after), 3, "invoices paid after several different steps")
+
+    def test_each_customer_behaves_as_told(self):
+        early = self._rows("Alder Analytics", [('is_paid', '=', True)])
+        self.assertGreaterEqual(len(early), 11)
+        self.assertEqual(early.mapped('days_late'), [0] * len(early), "pays early")
+        self.assertTrue(all(row.paid_date < row.due_date for row in early), "pays before the due date")
+        second = self._rows("Ember Robotics", [('is_paid', '=', True)])
+        self.assertEqual(set(second.last_step_id.mapped('offset_days')), {7}, "pays after the second reminder")
+        self.assertEqual(self._rows("Ember Robotics", [('reminder_count', '=', 3)]), second,
+                         "got the reminders before, on and a week after the due date")
+        Case = self.env['invoice.followup.case']
+        for name, reason in (("Hollow Pine Crafts", 'dispute'), ("Ironbark Retail", 'broken_promise'),
+                             ("Juniper Clinics", 'payment_plan')):
+            case = Case.search([('partner_id', '=', self.customers[name].id), ('is_open', '=', True)])
+            self.assertEqual(case.reason, reason, name)
+        plan = Case.search([('partner_id', '=', self.customers["Juniper Clinics"].id)])
+        self.assertEqual(plan.plan_line_ids.mapped('is_checked'), [True, True, False], "two installments paid")
+        self.assertEqual(plan.move_ids.payment_state, 'partial')
+        by_hand = self.env['invoice.followup.log'].search([('partner_id', '=', self.customers["Kestrel Foods"].id)])
+        self.assertEqual(by_hand.create_uid, self.env.ref('base.user_admin'), "reminded by hand")
+        larch = self._rows("Larch Schools", [('is_paid', '=', True)])
+        before = larch.filtered(lambda row: row.invoice_date < self._d('2025-11-01'))
+        after = larch.filtered(lambda row: row.invoice_date >= self._d('2026-01-01'))
+        self.assertGreater(min(before.mapped('days_late')), 10, "paid late before the reminders started")
+        self.assertLessEqual(max(after.mapped('days_late')), 2, "on time since")
 
 
 @tagged('post_install', '-at_install')
