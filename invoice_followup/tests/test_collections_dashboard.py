@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import time
+from datetime import datetime
 
 from freezegun import freeze_time
 from lxml import etree
 
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import freeze_all_time
 
 from ..tools import demo_history
 from .common import InvoiceFollowupCommon
@@ -183,7 +186,8 @@ class TestCollectionsDemoHistory(InvoiceFollowupCommon):
     def setUpClass(cls):
         super().setUpClass()
         started = time.monotonic()
-        cls.customers = demo_history.load_history(cls.env, cls.company, cls.product_a)
+        with freeze_all_time(datetime(2026, 6, 15, 12)):  # the cases open on that day, as in the demo
+            cls.customers = demo_history.load_history(cls.env, cls.company, cls.product_a)
         cls.seconds = time.monotonic() - started
         cls.Report = cls.env['invoice.followup.report']
 
@@ -196,7 +200,8 @@ class TestCollectionsDemoHistory(InvoiceFollowupCommon):
             'company_id': self.company.id, 'period': 'last_90', 'date_from': '2026-03-18', 'date_to': '2026-06-15'})
         for name in ('dso_countback', 'cei', 'on_time_rate', 'avg_days_late', 'open_cases', 'amount_overdue',
                      'auto_reminder_rate', 'hours_saved'):
-            for figure in (name, f'prev_{name}'):
+            # the cases were opened when the history was loaded: none was open at the end of the period before
+            for figure in (name, f'prev_{name}') if name != 'open_cases' else (name,):
                 self.assertGreater(dashboard[figure], 0, f"{figure} shows a real number")
         self.assertLess(dashboard.on_time_rate, 100)
         self.assertLess(dashboard.auto_reminder_rate, 100, "one customer is reminded by hand")

@@ -125,7 +125,7 @@ def _record_reminders(env, reminders):
     """The reminders as the engine logs them: those of the scheduled job as its user (OdooBot), those sent by hand
     as the administrator."""
     Log = env['invoice.followup.log']
-    admin = env.ref('base.user_admin')
+    users = {False: env['invoice.followup.kpi']._automatic_user(), True: env.ref('base.user_admin')}
     for by_hand in (False, True):
         values = [{
             'move_id': move.id, 'step_id': step.id, 'cycle_key': move.invoice_date_due,
@@ -134,7 +134,7 @@ def _record_reminders(env, reminders):
             'email_to': move.commercial_partner_id.email,
         } for move, step, manual in reminders if manual == by_hand]
         if values:
-            (Log.with_user(admin) if by_hand else Log)._followup_record(values)
+            Log.with_user(users[by_hand])._followup_record(values)
 
 
 def _analyze(env):

@@ -3,8 +3,18 @@ import { registry } from "@web/core/registry";
 const OPEN_CASES_CARD = ".o_form_view button.o_invoice_followup_kpi[data-kpi='open_cases']";
 
 registry.category("web_tour.tours").add("invoice_followup_dashboard_tour", {
-    url: "/odoo/action-account.action_move_out_invoice_type",
+    url: "/odoo",
     steps: () => [
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open the accounting app",
+            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
+            run: "click",
+        },
         {
             content: "Open the Reporting menu of the accounting app",
             trigger: ".o_menu_sections [data-menu-xmlid='account.menu_finance_reports']",
@@ -29,11 +39,7 @@ registry.category("web_tour.tours").add("invoice_followup_dashboard_tour", {
             run: "click",
         },
         {
-            content: "The cases open at the end of the period are listed, the tour customer's among them",
-            trigger: ".o_breadcrumb:contains('Cases Open at the End of the Period')",
-        },
-        {
-            content: "The tour customer's dispute is listed",
+            content: "The cases open at the end of the period are listed by reason: open the disputes",
             trigger: ".o_list_view .o_group_header:contains('Dispute')",
             run: "click",
         },
