@@ -37,11 +37,13 @@
         'wizard/project_milestone_billing_plan_views.xml',
         'wizard/invoice_followup_recurring_start_views.xml',
         'report/invoice_followup_report_views.xml',
+        'report/invoice_followup_dso_report_views.xml',
         'report/invoice_followup_dashboard_views.xml',
         'views/invoice_followup_menus.xml',
     ],
     'demo': [
         'demo/invoice_followup_demo.xml',
+        'demo/invoice_followup_history_demo.xml',
         'demo/invoice_followup_recurring_demo.xml',
         'demo/invoice_followup_milestone_demo.xml',
         'demo/invoice_followup_reply_demo.xml',

@@ -1,2 +1,4 @@
 from . import invoice_followup_report
+from . import invoice_followup_dso_report
+from . import invoice_followup_kpi
 from . import invoice_followup_dashboard

@@ -1,7 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -9,23 +8,25 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_date
 
+from ..tools import demo_history
+from .invoice_followup_kpi import MINUTES_PER_REMINDER
 from .invoice_followup_report import AGING_BUCKETS
 
-COUNTBACK_MAX_MONTHS = 24
 PERIOD_METRICS = (
     'dso', 'dso_countback', 'cei', 'on_time_rate', 'avg_days_to_pay', 'avg_days_late', 'reminders_per_paid',
-    'no_reminder_rate', 'reminder_conversion_rate', 'credit_sales', 'receivables',
+    'no_reminder_rate', 'reminder_conversion_rate', 'credit_sales', 'receivables', 'amount_overdue', 'open_cases',
+    'auto_reminders', 'manual_reminders', 'auto_reminder_rate', 'hours_saved',
 )
+PERIOD_DAYS = {'last_30': 30, 'last_90': 90, 'last_365': 365}
 
 
 class InvoiceFollowupDashboard(models.TransientModel):
-    """The collections dashboard: key figures of a period next to those of the period before.
-
-    Every figure comes from aggregates (``_read_group``) of the ledger, the collections analysis
-    (``invoice.followup.report``) and the cases; the formulas are in the README.
+    """The collections dashboard: the key figures of a period (``invoice.followup.kpi``) as cards next to those
+    of the period before, each card opening the records behind its figure, and the charts of the collections.
     """
 
     _name = 'invoice.followup.dashboard'
+    _inherit = ['invoice.followup.kpi']
     _description = "Collections Dashboard"
     _check_company_auto = True
 
@@ -33,11 +34,19 @@ class InvoiceFollowupDashboard(models.TransientModel):
         'res.company', required=True, default=lambda self: self.env.company,
         domain=lambda self: self._domain_company_id())
     currency_id = fields.Many2one(related='company_id.currency_id')
+    period = fields.Selection(
+        [('last_30', "Last 30 Days"), ('last_90', "Last 90 Days"), ('last_365', "Last 12 Months"),
+         ('custom', "Custom")],
+        default='last_90', required=True)
     date_from = fields.Date(string="From", required=True, default=lambda self: self._default_date_from())
     date_to = fields.Date(string="To", required=True, default=lambda self: self._default_date_to())
     reminder_days = fields.Integer(
         string="Paid Within (Days)", default=7, required=True,
         help="A reminder converted when the invoice was paid within this many days after it.")
+    minutes_per_reminder = fields.Integer(
+        string="Minutes per Reminder by Hand", default=MINUTES_PER_REMINDER, required=True,
+        help="The assumption behind the hours saved: how long a person takes to remind a customer by hand (find "
+        "the invoice, write the e-mail, attach the PDF, send it, note it).")
     prev_date_from = fields.Date(string="Previous Period From", compute='_compute_metrics')
     prev_date_to = fields.Date(string="Previous Period To", compute='_compute_metrics')
 
@@ -55,6 +64,12 @@ class InvoiceFollowupDashboard(models.TransientModel):
         string="Paid Without a Reminder (%)", compute='_compute_metrics')
     reminder_conversion_rate = fields.Float(
         string="Paid Soon After a Reminder (%)", compute='_compute_metrics')
+    amount_overdue = fields.Monetary(string="Amount Overdue at End", compute='_compute_metrics')
+    open_cases = fields.Integer(string="Open Cases at End", compute='_compute_metrics')
+    auto_reminders = fields.Integer(string="Reminders Sent Automatically", compute='_compute_metrics')
+    manual_reminders = fields.Integer(string="Reminders Sent by Hand", compute='_compute_metrics')
+    auto_reminder_rate = fields.Float(string="Sent Automatically (%)", compute='_compute_metrics')
+    hours_saved = fields.Float(string="Hours Saved (Estimate)", compute='_compute_metrics')
 
     prev_receivables = fields.Monetary(string="Previous Receivables at End", compute='_compute_metrics')
     prev_credit_sales = fields.Monetary(string="Previous Credit Sales", compute='_compute_metrics')
@@ -73,6 +88,13 @@ class InvoiceFollowupDashboard(models.TransientModel):
         string="Previous Paid Without a Reminder (%)", compute='_compute_metrics')
     prev_reminder_conversion_rate = fields.Float(
         string="Previous Paid Soon After a Reminder (%)", compute='_compute_metrics')
+    prev_amount_overdue = fields.Monetary(string="Previous Amount Overdue", compute='_compute_metrics')
+    prev_open_cases = fields.Integer(string="Previous Open Cases", compute='_compute_metrics')
+    prev_auto_reminders = fields.Integer(
+        string="Previous Reminders Sent Automatically", compute='_compute_metrics')
+    prev_manual_reminders = fields.Integer(string="Previous Reminders Sent by Hand", compute='_compute_metrics')
+    prev_auto_reminder_rate = fields.Float(string="Previous Sent Automatically (%)", compute='_compute_metrics')
+    prev_hours_saved = fields.Float(string="Previous Hours Saved", compute='_compute_metrics')
 
     dso_trend_html = fields.Html(
         string="DSO by Month", compute='_compute_dso_trend', sanitize=False, export_string_translation=False)
@@ -98,9 +120,9 @@ class InvoiceFollowupDashboard(models.TransientModel):
         return fields.Date.context_today(self)
 
     def _default_date_from(self):
-        return self._default_date_to() - timedelta(days=89)
+        return self._default_date_to() - timedelta(days=PERIOD_DAYS['last_90'] - 1)
 
-    @api.constrains('date_from', 'date_to', 'reminder_days')
+    @api.constrains('date_from', 'date_to', 'reminder_days', 'minutes_per_reminder')
     def _check_period(self):
         for dashboard in self:
             if dashboard.date_from > dashboard.date_to:
@@ -109,12 +131,19 @@ class InvoiceFollowupDashboard(models.TransientModel):
                     start=dashboard.date_from, end=dashboard.date_to))
             if dashboard.reminder_days < 0:
                 raise ValidationError(self.env._("The number of days after a reminder cannot be negative."))
+            if dashboard.minutes_per_reminder < 0:
+                raise ValidationError(self.env._("The minutes a reminder by hand takes cannot be negative."))
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
     # -------------------------------------------------------------------------
 
-    @api.depends('company_id', 'date_from', 'date_to', 'reminder_days')
+    @api.depends('company_id')
+    def _compute_display_name(self):
+        for dashboard in self:
+            dashboard.display_name = self.env._("Collections Dashboard")
+
+    @api.depends('company_id', 'date_from', 'date_to', 'reminder_days', 'minutes_per_reminder')
     def _compute_metrics(self):
         for dashboard in self:
             if not (dashboard.company_id and dashboard.date_from and dashboard.date_to) or (
@@ -123,11 +152,11 @@ class InvoiceFollowupDashboard(models.TransientModel):
                     dashboard[name] = dashboard[f'prev_{name}'] = 0.0
                 dashboard.prev_date_from = dashboard.prev_date_to = False
                 continue
-            prev_to = dashboard.date_from - timedelta(days=1)
-            prev_from = prev_to - (dashboard.date_to - dashboard.date_from)
+            prev_from, prev_to = dashboard._previous_period()
             dashboard.prev_date_from, dashboard.prev_date_to = prev_from, prev_to
             for prefix, start, end in (('', dashboard.date_from, dashboard.date_to), ('prev_', prev_from, prev_to)):
-                values = self._period_metrics(dashboard.company_id, start, end, dashboard.reminder_days)
+                values = self._period_metrics(
+                    dashboard.company_id, start, end, dashboard.reminder_days, dashboard.minutes_per_reminder)
                 for name in PERIOD_METRICS:
                     dashboard[f'{prefix}{name}'] = values[name]
 
@@ -166,236 +195,132 @@ class InvoiceFollowupDashboard(models.TransientModel):
             dashboard.open_case_count = stats.get('open_count', 0)
             dashboard.open_case_avg_age = stats.get('open_avg_age', 0.0)
 
+    @api.onchange('period')
+    def _onchange_period(self):
+        if days := PERIOD_DAYS.get(self.period):
+            self.date_to = fields.Date.context_today(self)
+            self.date_from = self.date_to - timedelta(days=days - 1)
+
     # -------------------------------------------------------------------------
-    # ACTIONS
+    # ACTIONS: every figure opens the records behind it
     # -------------------------------------------------------------------------
 
     def action_open_analysis(self):
         """Drill down: the collections analysis of the invoices of the period."""
         self.ensure_one()
-        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_report_action')
-        action['domain'] = [
-            ('company_id', '=', self.company_id.id),
-            ('invoice_date', '>=', self.date_from), ('invoice_date', '<=', self.date_to),
-        ]
-        return action
+        return self._report_action(self.env._("Invoices of the Period"), self._period_invoices())
 
     def action_open_open_invoices(self):
         self.ensure_one()
-        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_report_action')
+        return self._report_action(
+            self.env._("Open Invoices by Age"),
+            Domain([('company_id', '=', self.company_id.id), ('is_paid', '=', False)]), group_by='aging_bucket')
+
+    def action_open_dso(self):
+        """DSO: the invoices still owed at the end of the period (the receivables the DSO counts back)."""
+        self.ensure_one()
+        return self._report_action(self.env._("Invoices Owed at the End of the Period"), self._owed_at_end())
+
+    def action_open_cei(self):
+        self.ensure_one()
+        return self.action_open_analysis()
+
+    def action_open_on_time(self):
+        self.ensure_one()
+        return self._report_action(
+            self.env._("Invoices of the Period: Paid on Time or Not"),
+            self._period_invoices() & Domain('is_due', '=', True), group_by='is_paid_on_time')
+
+    def action_open_days_late(self):
+        self.ensure_one()
+        return self._report_action(
+            self.env._("Invoices of the Period Paid or Open Late"),
+            self._period_invoices() & Domain('days_late', '>', 0), group_by='partner_id')
+
+    def action_open_overdue(self):
+        self.ensure_one()
+        return self._report_action(
+            self.env._("Invoices Overdue at the End of the Period"),
+            self._owed_at_end() & Domain('due_date', '<', self.date_to), group_by='partner_id')
+
+    def action_open_open_cases(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_case_action')
+        action.update(
+            name=self.env._("Cases Open at the End of the Period"),
+            domain=list(self._open_case_domain(self.company_id, self.date_to)),
+            context={'group_by': 'reason'}, views=[(False, 'list'), (False, 'kanban'), (False, 'form')])
+        return action
+
+    def action_open_reminders(self):
+        """The reminders of the period, by who sent them (OdooBot: the scheduled job)."""
+        self.ensure_one()
+        return self._reminder_action(self.env._("Reminders of the Period by Sender"), None, group_by='create_uid')
+
+    def action_open_auto_reminders(self):
+        self.ensure_one()
+        return self._reminder_action(self.env._("Reminders Sent Automatically"), 'auto')
+
+    def action_open_manual_reminders(self):
+        self.ensure_one()
+        return self._reminder_action(self.env._("Reminders Sent by Hand"), 'manual')
+
+    def action_open_dso_chart(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_dso_report_action')
+        action['domain'] = [('company_id', '=', self.company_id.id)]
+        return action
+
+    def action_open_aging_chart(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_aging_action')
         action['domain'] = [('company_id', '=', self.company_id.id), ('is_paid', '=', False)]
-        action['context'] = {'search_default_group_by_aging': 1}
+        return action
+
+    def action_open_step_chart(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id(
+            'invoice_followup.invoice_followup_paid_after_step_action')
+        action['domain'] = list(self._period_invoices() & Domain([('is_paid', '=', True), ('reminder_count', '>', 0)]))
         return action
 
     # -------------------------------------------------------------------------
-    # BUSINESS METHODS: the figures (all from aggregates)
+    # BUSINESS METHODS
     # -------------------------------------------------------------------------
 
-    @api.model
-    def _receivable_domain(self, company):
-        return Domain([
-            ('company_id', '=', company.id),
-            ('parent_state', '=', 'posted'),
-            ('account_id.account_type', '=', 'asset_receivable'),
-        ])
+    def _period_invoices(self):
+        return self._report_domain(self.company_id, self.date_from, self.date_to)
+
+    def _owed_at_end(self):
+        """The invoices of the analysis issued by the end of the period and not fully paid by then."""
+        return Domain([('company_id', '=', self.company_id.id), ('invoice_date', '<=', self.date_to)]) & (
+            Domain('paid_date', '=', False) | Domain('paid_date', '>', self.date_to))
+
+    def _report_action(self, name, domain, group_by=None):
+        """The collections analysis as a list of the invoices of ``domain`` (no default filter of its own)."""
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_report_action')
+        action.update(
+            name=name, domain=list(domain), context={'group_by': group_by} if group_by else {},
+            views=[(False, 'list'), (False, 'pivot'), (False, 'graph')])
+        return action
+
+    def _reminder_action(self, name, origin, group_by=None):
+        action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_log_action')
+        action.update(
+            name=name, domain=list(self._reminder_domain(self.company_id, self.date_from, self.date_to, origin)),
+            context={'group_by': group_by} if group_by else {})
+        return action
 
     @api.model
-    def _receivables(self, company, date):
-        """Balance of the receivable accounts at the end of ``date`` (company currency)."""
-        [(balance,)] = self.env['account.move.line']._read_group(
-            self._receivable_domain(company) & Domain('date', '<=', date), [], ['balance:sum'])
-        return balance or 0.0
+    def _demo_load_history(self):
+        """Demo data: a year of invoices, payments, reminders and cases for a dozen customers of the main company
+        (tools/demo_history.py)."""
+        company = self.env.ref('base.main_company')
+        product = self.env.ref('invoice_followup.product_consulting_demo')
+        return bool(demo_history.load_history(self.env(context={}), company, product))
 
-    @api.model
-    def _current_receivables(self, company, date):
-        """What customers owe at the end of ``date`` and is not yet due (due on ``date`` or later)."""
-        domain = self._receivable_domain(company) & Domain([
-            ('date', '<=', date), ('date_maturity', '>=', date), ('balance', '>', 0)])
-        [(debit,)] = self.env['account.move.line']._read_group(domain, [], ['balance:sum'])
-        [(settled,)] = self.env['account.partial.reconcile']._read_group(
-            [('debit_move_id', 'any', domain), ('max_date', '<=', date)], [], ['amount:sum'])
-        return (debit or 0.0) - (settled or 0.0)
-
-    @api.model
-    def _sales_domain(self, company, date_from, date_to):
-        return Domain([
-            ('company_id', '=', company.id),
-            ('move_type', 'in', ('out_invoice', 'out_refund')),
-            ('state', '=', 'posted'),
-            ('date', '>=', date_from),
-            ('date', '<=', date_to),
-        ])
-
-    @api.model
-    def _credit_sales(self, company, date_from, date_to):
-        """Invoiced on credit in the period, credit notes deducted, taxes included (company currency)."""
-        [(total,)] = self.env['account.move']._read_group(
-            self._sales_domain(company, date_from, date_to), [], ['amount_total_signed:sum'])
-        return total or 0.0
-
-    @api.model
-    def _compute_dso(self, company, date_from, date_to):
-        """Simple DSO = receivables at the end / credit sales of the period × days of the period."""
-        sales = self._credit_sales(company, date_from, date_to)
-        if not sales:
-            return 0.0
-        days = (date_to - date_from).days + 1
-        return self._receivables(company, date_to) / sales * days
-
-    @api.model
-    def _monthly_dso(self, company, date_to, months=6):
-        """The simple DSO of each of the ``months`` calendar months up to ``date_to`` (the last one up to that
-        day), oldest first: the trend shown on the dashboard."""
-        trend = []
-        end = date_to
-        for _month in range(months):
-            start = end.replace(day=1)
-            trend.append((start, self._compute_dso(company, start, end)))
-            end = start - timedelta(days=1)
-        return trend[::-1]
-
-    @api.model
-    def _compute_dso_countback(self, company, date):
-        """Countback DSO: take the receivables at ``date`` and walk back month by month (the month of ``date``
-        up to ``date``, then whole calendar months), subtracting each month's credit sales; a month whose sales
-        cover what is left counts for the fraction left / sales of its days. At most 24 months."""
-        remaining = self._receivables(company, date)
-        first = date.replace(day=1) - relativedelta(months=COUNTBACK_MAX_MONTHS - 1)
-        sales_by_month = {
-            month: total for month, total in self.env['account.move']._read_group(
-                self._sales_domain(company, first, date), ['date:month'], ['amount_total_signed:sum'])
-        }
-        dso = 0.0
-        end = date
-        for _month in range(COUNTBACK_MAX_MONTHS):
-            if remaining <= 0:
-                break
-            start = end.replace(day=1)
-            days = (end - start).days + 1
-            sales = sales_by_month.get(start, 0.0)
-            if sales >= remaining:
-                dso += remaining / sales * days
-                break
-            dso += days
-            remaining -= sales
-            end = start - timedelta(days=1)
-        return dso
-
-    @api.model
-    def _compute_cei(self, company, date_from, date_to):
-        """CEI = (beginning receivables + credit sales − ending receivables)
-        / (beginning receivables + credit sales − ending current receivables) × 100."""
-        beginning = self._receivables(company, date_from - timedelta(days=1))
-        sales = self._credit_sales(company, date_from, date_to)
-        collectible = beginning + sales - self._current_receivables(company, date_to)
-        if not collectible:
-            return 0.0
-        return (beginning + sales - self._receivables(company, date_to)) / collectible * 100
-
-    @api.model
-    def _report_domain(self, company, date_from, date_to):
-        return Domain([
-            ('company_id', '=', company.id), ('invoice_date', '>=', date_from), ('invoice_date', '<=', date_to)])
-
-    @api.model
-    def _payment_stats(self, company, date_from, date_to):
-        """Payment behaviour of the invoices dated in the period (see the README for each definition)."""
-        Report = self.env['invoice.followup.report']
-        domain = self._report_domain(company, date_from, date_to)
-        [(due_count, on_time, avg_days_to_pay)] = Report._read_group(
-            domain & Domain('is_due', '=', True), [], ['__count', 'paid_on_time_count:sum', 'days_to_pay:avg'])
-        [(avg_days_late,)] = Report._read_group(domain & Domain('days_late', '>', 0), [], ['days_late:avg'])
-        [(paid_count, reminders)] = Report._read_group(
-            domain & Domain('is_paid', '=', True), [], ['__count', 'reminder_count:sum'])
-        [(no_reminder,)] = Report._read_group(
-            domain & Domain('is_paid', '=', True) & Domain('reminder_count', '=', 0), [], ['__count'])
-        return {
-            'due_count': due_count,
-            'paid_count': paid_count,
-            'on_time_rate': on_time / due_count * 100 if due_count else 0.0,
-            'avg_days_to_pay': avg_days_to_pay or 0.0,
-            'avg_days_late': avg_days_late or 0.0,
-            'reminders_per_paid': (reminders or 0) / paid_count if paid_count else 0.0,
-            'no_reminder_rate': no_reminder / paid_count * 100 if paid_count else 0.0,
-        }
-
-    @api.model
-    def _reminder_effect(self, company, date_from, date_to, days=7):
-        """Per reminder step, for the invoices dated in the period: how many got it, and how many were paid
-        within ``days`` days after it, it being the last reminder before the payment.
-
-        :return: {step: {'reminded': int, 'paid': int, 'rate': float}}
-        """
-        reminded = dict(self.env['invoice.followup.log']._read_group(
-            [('company_id', '=', company.id), ('state', '=', 'sent'), ('is_test', '=', False),
-             ('move_id', 'any', [('invoice_date', '>=', date_from), ('invoice_date', '<=', date_to)])],
-            ['step_id'], ['move_id:count_distinct']))
-        paid = dict(self.env['invoice.followup.report']._read_group(
-            self._report_domain(company, date_from, date_to) & Domain([
-                ('is_paid', '=', True), ('last_step_id', '!=', False), ('days_after_reminder', '<=', days)]),
-            ['last_step_id'], ['__count']))
-        return {
-            step: {'reminded': count, 'paid': paid.get(step, 0), 'rate': paid.get(step, 0) / count * 100}
-            for step, count in reminded.items()
-        }
-
-    @api.model
-    def _aging(self, company):
-        """Open receivables of the company's invoices by age of their due date, as of today."""
-        return dict(self.env['invoice.followup.report']._read_group(
-            [('company_id', '=', company.id), ('is_paid', '=', False), ('aging_bucket', '!=', False)],
-            ['aging_bucket'], ['residual:sum']))
-
-    @api.model
-    def _period_metrics(self, company, date_from, date_to, reminder_days=7):
-        stats = self._payment_stats(company, date_from, date_to)
-        effect = self._reminder_effect(company, date_from, date_to, reminder_days)
-        reminded = sum(values['reminded'] for values in effect.values())
-        converted = sum(values['paid'] for values in effect.values())
-        return {
-            'receivables': self._receivables(company, date_to),
-            'credit_sales': self._credit_sales(company, date_from, date_to),
-            'dso': self._compute_dso(company, date_from, date_to),
-            'dso_countback': self._compute_dso_countback(company, date_to),
-            'cei': self._compute_cei(company, date_from, date_to),
-            'on_time_rate': stats['on_time_rate'],
-            'avg_days_to_pay': stats['avg_days_to_pay'],
-            'avg_days_late': stats['avg_days_late'],
-            'reminders_per_paid': stats['reminders_per_paid'],
-            'no_reminder_rate': stats['no_reminder_rate'],
-            'reminder_conversion_rate': converted / reminded * 100 if reminded else 0.0,
-        }
-
-    @api.model
-    def _case_stats(self, company, date_from, date_to):
-        """Promises kept, disputes opened and resolved (and how long they took), open cases and their age."""
-        Case = self.env['invoice.followup.case']
-        company_domain = Domain('company_id', '=', company.id)
-        in_period = Domain([('promise_date', '>=', date_from), ('promise_date', '<=', date_to)])
-        [(promises,)] = Case._read_group(
-            company_domain & in_period & Domain([('reason', '=', 'promise'), ('is_open', '=', False)]),
-            [], ['__count'])
-        [(broken,)] = Case._read_group(
-            company_domain & in_period & Domain('reason', '=', 'broken_promise'), [], ['__count'])
-        start = fields.Datetime.to_datetime(date_from)
-        end = fields.Datetime.to_datetime(date_to + timedelta(days=1))
-        [(opened,)] = Case._read_group(
-            company_domain & Domain([('reason', '=', 'dispute'), ('create_date', '>=', start),
-                                     ('create_date', '<', end)]), [], ['__count'])
-        resolved = Case.search_fetch(
-            company_domain & Domain([('reason', '=', 'dispute'), ('resolved_date', '>=', date_from),
-                                     ('resolved_date', '<=', date_to)]), ['create_date', 'resolved_date'])
-        open_cases = Case.search_fetch(company_domain & Domain('is_open', '=', True), ['create_date'])
-        today = fields.Date.context_today(self)
-        resolve_days = [(case.resolved_date - case.create_date.date()).days for case in resolved]
-        ages = [(today - case.create_date.date()).days for case in open_cases]
-        return {
-            'promise_kept_rate': (promises - broken) / promises * 100 if promises else 0.0,
-            'promises': promises,
-            'broken_promises': broken,
-            'dispute_opened': opened,
-            'dispute_resolved': len(resolved),
-            'dispute_avg_days': sum(resolve_days) / len(resolve_days) if resolve_days else 0.0,
-            'open_count': len(open_cases),
-            'open_avg_age': sum(ages) / len(ages) if ages else 0.0,
-        }
+    def _previous_period(self):
+        """The period of the same length that ends the day before this one starts."""
+        self.ensure_one()
+        prev_to = self.date_from - timedelta(days=1)
+        return prev_to - (self.date_to - self.date_from), prev_to

@@ -35,3 +35,4 @@ from . import test_unapplied_payment
 from . import test_delivery_jobs
 from . import test_late_fee
 from . import test_customer_hour
+from . import test_collections_dashboard
