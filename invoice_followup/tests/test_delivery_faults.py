@@ -28,6 +28,18 @@ class TestDeliveryFaults(InvoiceFollowupCommon):
 
         return patch.object(Delivery, '_send_emails', failing)
 
+    def _template_broken_for(self, invoice):
+        """Patch e-mail rendering to fail for ``invoice`` (and every batch holding it)."""
+        Template = self.registry['mail.template']
+        original = Template._generate_template
+
+        def broken(this, res_ids, *args, **kwargs):
+            if invoice.id in res_ids:
+                raise ValueError("Template exploded")
+            return original(this, res_ids, *args, **kwargs)
+
+        return patch.object(Template, '_generate_template', broken)
+
     def test_failed_batch_is_retried_reminder_by_reminder(self):
         invoices = self._followup_invoice() | self._followup_invoice(partner=self.partner_b)
         with self._at('2026-02-07'), self._failing(psycopg2.errors.DeadlockDetected("deadlock detected"), times=1):
@@ -53,15 +65,7 @@ class TestDeliveryFaults(InvoiceFollowupCommon):
     def test_permanent_error_fails_once_and_is_logged_with_the_invoice(self):
         invoice = self._followup_invoice()
         other = self._followup_invoice(partner=self.partner_b)
-        Template = self.registry['mail.template']
-        original = Template._generate_template
-
-        def broken(this, res_ids, *args, **kwargs):
-            if invoice.id in res_ids:
-                raise ValueError("Template exploded")
-            return original(this, res_ids, *args, **kwargs)
-
-        with self._at('2026-02-07'), patch.object(Template, '_generate_template', broken), \
+        with self._at('2026-02-07'), self._template_broken_for(invoice), \
                 self.assertLogs('odoo.addons.invoice_followup', level='WARNING') as logged:
             self._run_cron()
         self.assertTrue(any(invoice.name in line and "Template exploded" in line for line in logged.output),
@@ -74,15 +78,7 @@ class TestDeliveryFaults(InvoiceFollowupCommon):
         bad = self._followup_invoice()
         good = self._followup_invoice(partner=self.partner_b)
         Move = self.registry['account.move']
-        Template = self.registry['mail.template']
-        original = Template._generate_template
-
-        def broken(this, res_ids, *args, **kwargs):
-            if bad.id in res_ids:
-                raise ValueError("Template exploded")
-            return original(this, res_ids, *args, **kwargs)
-
-        with self._at('2026-02-07'), patch.object(Template, '_generate_template', broken), \
+        with self._at('2026-02-07'), self._template_broken_for(bad), \
                 patch.object(Move, '_followup_mark_failed', side_effect=RuntimeError("the failure path broke")), \
                 mute_logger('odoo.addons.invoice_followup.tools.cron_batch'):
             self._run_cron()
