@@ -49,21 +49,21 @@ class InvoiceFollowupCasesMixin(models.AbstractModel):
         return bool(recipient and bounced and recipient.email_normalized == bounced)
 
     def _followup_check_escalations(self):
-        """After a reminder: too many reminders, or paying in repeated parts, call for a person."""
-        self.ensure_one()
+        """After reminders: too many reminders, or paying in repeated parts, call for a person."""
         Case = self.env['invoice.followup.case']
-        limit = self.followup_policy_id.max_reminders
-        sent = self.followup_log_ids.filtered(lambda log: log.state in ('sent', 'scheduled', 'bounced'))
-        if limit and len(sent) >= limit:
-            Case._followup_open(self, 'max_reminders', body=self.env._(
-                "Invoice %(invoice)s has been reminded %(count)s times without payment.",
-                invoice=self.name, count=len(sent)))
-        term_lines = self._followup_open_term_lines()
-        partials = term_lines.matched_credit_ids
-        if self.payment_state == 'partial' and len(partials) >= 2:
-            Case._followup_open(self, 'partial_payments', body=self.env._(
-                "Invoice %(invoice)s was paid in %(count)s partial amounts and is still open.",
-                invoice=self.name, count=len(partials)))
+        self.line_ids.fetch(['matched_credit_ids'])  # the partial payments of all these invoices, in one query
+        for move in self:
+            limit = move.followup_policy_id.max_reminders
+            sent = move.followup_log_ids.filtered(lambda log: log.state in ('sent', 'scheduled', 'bounced'))
+            if limit and len(sent) >= limit:
+                Case._followup_open(move, 'max_reminders', body=self.env._(
+                    "Invoice %(invoice)s has been reminded %(count)s times without payment.",
+                    invoice=move.name, count=len(sent)))
+            partials = move._followup_open_term_lines().matched_credit_ids
+            if move.payment_state == 'partial' and len(partials) >= 2:
+                Case._followup_open(move, 'partial_payments', body=self.env._(
+                    "Invoice %(invoice)s was paid in %(count)s partial amounts and is still open.",
+                    invoice=move.name, count=len(partials)))
 
     def _followup_on_customer_reply(self, reply, author, email_from):
         """Someone answered by e-mail the reminder of these invoices (``reply``, the gateway's message): unless

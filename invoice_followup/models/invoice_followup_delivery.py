@@ -8,7 +8,12 @@ from odoo.tools import SQL, clean_context, email_normalize
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools.cron_batch import is_transient, run_isolated
-from ..tools.reminder_batch import ensure_access_tokens, ensure_main_attachments, ensure_signup_data
+from ..tools.reminder_batch import (
+    ensure_access_tokens,
+    ensure_main_attachments,
+    ensure_signup_data,
+    mail_references,
+)
 from .account_move_followup_delivery import FollowupSendError
 from .ir_qweb import CompiledTemplates
 
@@ -61,6 +66,9 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         :param log_ids: only these; else the whole queue
         :return: False when the cron's time budget is spent
         """
+        if 'invoice_followup_qweb_memo' not in self.env.context:  # templates compiled once per run, not per batch
+            return self.with_context(invoice_followup_qweb_memo=CompiledTemplates())._deliver_queued(
+                batch_size, log_ids)
         cron = self.env['ir.cron']
         while True:
             last_id, done_in_pass = 0, 0
@@ -175,44 +183,50 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             self._send_emails(emails, company, today)
         sent = logs.move_id
         sent.filtered('followup_not_before').followup_not_before = False
-        for move in sent:
-            move._followup_check_escalations()
+        sent._followup_check_escalations()
 
     @api.model
     def _cancel_stale(self, logs):
         """Cancel the reminders no longer due (the invoice was paid, paused or its address bounced since planning),
         with the reason; return the others. A bounce opens its case, as the planner's hold would."""
-        stale = {}
+        stale = defaultdict(lambda: self.env['invoice.followup.log'])
         for log in logs:
             if reason := self._stale_reason(log):
-                stale[log] = reason
-        for log, reason in stale.items():
-            log.write({'state': 'cancel', 'note': reason})
-        bounced = [log.move_id for log, reason in stale.items() if reason == self._bounced_note()]
-        for move in bounced:
+                stale[reason] |= log
+        notes = self._stale_notes()
+        for reason, reason_logs in stale.items():
+            reason_logs.write({'state': 'cancel', 'note': notes[reason]})
+        for move in stale.get('bounced', self.env['invoice.followup.log']).move_id:
             self.env['invoice.followup.case']._followup_open(move, 'bounce', body=self.env._(
                 "Invoice %(invoice)s is not e-mailed: its address bounced.", invoice=move.name))
-        return logs.filtered(lambda log: log not in stale)
+        return logs - self.env['invoice.followup.log'].union(*stale.values())
 
     @api.model
-    def _bounced_note(self):
-        return self.env._("The address bounced before the reminder went out.")
+    def _stale_notes(self):
+        """What a cancelled reminder's log says, by the reason ``_stale_reason`` gives."""
+        return {
+            'paid': self.env._("Paid before the reminder went out."),
+            'paused': self.env._("Paused or in exception before the reminder went out."),
+            'no_email': self.env._("No usable e-mail address any more."),
+            'bounced': self.env._("The address bounced before the reminder went out."),
+        }
 
     @api.model
     def _stale_reason(self, log):
+        """Why this claimed reminder is no longer due (a key of ``_stale_notes``), or False."""
         move = log.move_id
         state = move.followup_state
         if state == 'done':
-            return self.env._("Paid before the reminder went out.")
+            return 'paid'
         if state != 'active':
-            return self.env._("Paused or in exception before the reminder went out.")
+            return 'paused'
         if log.step_id.channel != 'email' or log.is_test:
             return False
         recipient = move._followup_recipient()
         if not recipient or recipient.is_blacklisted:
-            return self.env._("No usable e-mail address any more.")
+            return 'no_email'
         if move._followup_recipient_bounced():
-            return self._bounced_note()
+            return 'bounced'
         return False
 
     # -------------------------------------------------------------------------
@@ -247,7 +261,8 @@ class InvoiceFollowupDelivery(models.AbstractModel):
     def _render(self, template, moves):
         """Subject, body and sender of ``template`` for each invoice, in its customer's language, in one call."""
         try:
-            return template.with_context(invoice_followup_qweb_memo=CompiledTemplates())._generate_template(
+            memo = self.env.context.get('invoice_followup_qweb_memo') or CompiledTemplates()
+            return template.with_context(invoice_followup_qweb_memo=memo)._generate_template(
                 moves.ids, RENDERED_FIELDS)
         except Exception as error:
             if is_transient(error) or len(moves) > 1:
@@ -305,12 +320,13 @@ class InvoiceFollowupDelivery(models.AbstractModel):
                 'message_id': generate_tracking_message_id('message-notify'),
             })
         messages = self.env['account.move']._message_create(message_values)
+        references = mail_references(messages)
         mail_values, notification_values = [], []
         for (_logs, thread, recipient, email, is_test, _rendered, _pdf, header), message, msg_vals in zip(
                 posts, messages, message_values, strict=True):
             thread = thread.with_context(email_notification_allow_header=header, email_notification_allow_footer=True)
             body = self._render_layout(thread, message, msg_vals, recipient)
-            base = thread._notify_by_email_get_base_mail_values(message, [], additional_values={'auto_delete': False})
+            base = self._base_mail_values(thread, message, references[message])
             values = thread._notify_by_email_get_final_mail_values(
                 [] if is_test else recipient.ids, base, additional_values={'body_html': body})
             if is_test:
@@ -327,6 +343,21 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         safe_env['mail.notification'].create(notification_values)
         self._notify_followers(posts, messages, message_values)
         return messages, mails
+
+    @api.model
+    def _base_mail_values(self, thread, message, references):
+        """Core's ``_notify_by_email_get_base_mail_values`` for a reminder, whose only recipient is the customer and
+        which quotes no incoming addresses; its References come from ``mail_references``, one query per batch."""
+        values = {'mail_message_id': message.id, 'references': references, 'auto_delete': False}
+        subject = ' '.join((message.subject or '').splitlines())
+        if subject != message.subject:
+            values['subject'] = subject
+        headers = {}
+        if bounce_email := message.sudo().record_alias_domain_id.bounce_email:
+            headers['Return-Path'] = bounce_email
+        if headers := thread._notify_by_email_get_headers(headers=headers):
+            values['headers'] = repr(headers)
+        return values
 
     @api.model
     def _render_layout(self, thread, message, msg_vals, recipient):

@@ -21,7 +21,8 @@ class InvoiceFollowupLog(models.Model):
     _description = "Invoice Reminder"
     _order = 'date desc, id desc'
     _rec_name = 'move_id'
-    _check_company_auto = True
+    # No automatic company check on create: only the engine writes logs, each from an invoice and a step of that
+    # invoice's own policy; checking every row again cost the queue more than writing it.
 
     move_id = fields.Many2one(
         'account.move', string="Invoice", required=True, index=True, ondelete='cascade', check_company=True)

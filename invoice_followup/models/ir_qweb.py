@@ -5,11 +5,12 @@ from odoo import models
 
 
 class CompiledTemplates:
-    """The compiled code of the e-mail templates rendered for one batch of reminders.
+    """The compiled code of the e-mail templates rendered by one run of the reminder delivery.
 
     Core's mail rendering parses and compiles a template's body again for every record it renders (the body is not
     a view, so ``ir.qweb`` caches nothing): 12 ms per reminder, a third of its cost. Given in the context
-    (``invoice_followup_qweb_memo``) by the reminder delivery only, it compiles each body once per batch.
+    (``invoice_followup_qweb_memo``) by the reminder delivery only, it compiles each body once per delivery run (or per
+    *Send Now*).
     """
 
     def __init__(self):

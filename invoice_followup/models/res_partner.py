@@ -118,6 +118,12 @@ class ResPartner(models.Model):
                 & Domain('company_id', '=', self.env.company.id))
         return res
 
+    def signup_prepare(self, signup_type='signup'):
+        # Core's portal e-mails call this for their customer on every e-mail with a sign-up link, and core writes
+        # the type each time, set or not: a write of the customer per reminder. The token does not depend on it.
+        return super(ResPartner, self.filtered(lambda partner: partner.signup_type != signup_type)).signup_prepare(
+            signup_type)
+
     def _followup_payment_behaviour(self, companies):
         """Average days late and days to pay of these customers in ``companies``, over their invoices of the last
         12 months that are paid or past due (one grouped read of the collections analysis).

@@ -72,3 +72,24 @@ class TestDeliveryRecipients(InvoiceFollowupCommon):
             subject='Undelivered Mail Returned to Sender', extra=log.message_id, target_model='account.move')
         self.assertEqual(log.state, 'bounced')
         self.assertEqual(self.partner_a.followup_bounced_email, 'customer.a@example.com')
+
+    def test_threading_headers_are_cores(self):
+        """The reminders' References and headers, computed for the whole batch at once, are what core's
+        notification would give each of them: replies thread under the invoice's earlier e-mails."""
+        invoices = self._followup_invoice() + self._followup_invoice(amount=500.0, partner=self.partner_b)
+        for invoice in invoices:
+            for number in range(5):
+                invoice.message_post(body=f"E-mail {number}", message_type='comment',
+                                     subtype_xmlid='mail.mt_comment')
+            invoice.message_post(body="Internal note", message_type='comment', subtype_xmlid='mail.mt_note')
+        self.company.alias_domain_id.bounce_alias = 'bounce'
+        with self._at('2026-02-07'):
+            self._run_cron()
+        logs = self._logs(invoices)
+        self.assertEqual(len(logs), 2)
+        for log in logs:
+            core = log.move_id._notify_by_email_get_base_mail_values(log.mail_message_id, [])
+            self.assertEqual(log.mail_id.references, core['references'])
+            self.assertEqual(len(core['references'].split()), 4, "three earlier e-mails and the reminder")
+            self.assertEqual(log.mail_id.headers, core['headers'])
+            self.assertIn('Return-Path', log.mail_id.headers)

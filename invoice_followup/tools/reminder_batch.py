@@ -31,6 +31,8 @@ def ensure_access_tokens(moves):
             "UPDATE account_move SET access_token = gen_random_uuid()::text "
             "WHERE id IN %s AND access_token IS NULL", tuple(missing.ids)))
         missing.invalidate_recordset(['access_token'])
+        # Read back at once: core reads it invoice by invoice, each time from a record browsed alone.
+        missing.fetch(['access_token'])
     return missing
 
 
@@ -62,4 +64,41 @@ def ensure_main_attachments(moves):
             "WHERE move.id IN %s AND move.message_main_attachment_id IS NULL AND pdf.res_model = 'account.move' "
             "AND pdf.res_field = 'invoice_pdf_report_file' AND pdf.res_id = move.id", tuple(missing.ids)))
         missing.invalidate_recordset(['message_main_attachment_id'])
+        missing.fetch(['message_main_attachment_id'])
     return missing
+
+
+OUTGOING_TYPES = ('comment', 'auto_comment', 'email', 'email_outgoing')
+
+
+def mail_references(messages):
+    """The ``References`` of each message's e-mail, as core's ``mail.thread._notify_by_email_get_base_mail_values``
+    computes them (the three earlier messages of its thread most likely sent out, of its last 32, then itself), for
+    a whole batch in one query: core searches them message by message.
+
+    :return: {message: references}
+    """
+    Message = messages.env['mail.message'].sudo()
+    references = {}
+    for model, group in messages.grouped('model').items():
+        extra = max(len(batch) for batch in group.grouped('res_id').values())  # the batch's own, left out below
+        ids = [row[0] for row in messages.env.execute_query(SQL(
+            """SELECT id FROM (
+                   SELECT id, res_id, row_number() OVER (PARTITION BY res_id ORDER BY id DESC) AS rank
+                     FROM mail_message
+                    WHERE model = %s AND res_id IN %s AND subtype_id IS NOT NULL
+                      AND message_id IS NOT NULL AND message_id != ''
+               ) AS recent WHERE rank <= %s ORDER BY res_id, id DESC""",
+            model, tuple(set(group.mapped('res_id'))), 32 + extra))]
+        earlier = Message.browse(ids)
+        earlier.fetch(['res_id', 'message_id', 'message_type', 'is_internal', 'subtype_id'])
+        by_thread = earlier.grouped('res_id')
+        for message in group:
+            ancestors = (by_thread.get(message.res_id, Message) - message)[:32]
+            likely_sent = ancestors.sorted(lambda m: (
+                not m.is_internal and not m.subtype_id.internal,
+                m.message_type in OUTGOING_TYPES,
+                m.message_type not in ('user_notification', 'out_of_office'),
+            ), reverse=True)
+            references[message] = ' '.join(m.message_id for m in likely_sent[:3].sorted('id') + message.sudo())
+    return references
