@@ -173,14 +173,18 @@ def run_workers(workers, count):
     mails = env['mail.mail'].search_count([('model', '=', 'account.move'), ('res_id', 'in', moves.ids)])
     left = Log.search_count([('id', 'in', queued.ids), ('state', '=', 'queued')])
     queries = sum(out['queries'] for out in outs)
+    cpu = sum(out['cpu'] for out in outs)
     rate = sent / elapsed if elapsed else 0.0
     log(f"delivery on {workers} worker(s): {sent} reminders ({mails} mails, {left} left queued) in {elapsed:.1f} s "
-        f"= {rate:.1f}/s, {queries / max(sent, 1):.1f} queries per reminder")
+        f"= {rate:.1f}/s, {queries / max(sent, 1):.1f} queries per reminder, the workers' own CPU "
+        f"{1000 * cpu / max(sent, 1):.1f} ms per reminder; each worker's busy time "
+        f"{[round(out['ended'] - out['started'], 1) for out in outs]} s")
     if sent != len(queued) or mails != sent or left:
         log(f"WARNING {workers} workers: {len(queued)} queued, {sent} sent, {mails} mails, {left} left")
     return {'workers': workers, 'reminders': sent, 'mails_queued': mails, 'left_queued': left,
             'seconds': round(elapsed, 2), 'per_second': round(rate, 1),
-            'queries_per_reminder': round(queries / max(sent, 1), 1)}
+            'queries_per_reminder': round(queries / max(sent, 1), 1),
+            'worker_cpu_ms_per_reminder': round(1000 * cpu / max(sent, 1), 2)}
 
 
 def profile_cron(count):

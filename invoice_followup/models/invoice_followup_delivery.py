@@ -71,9 +71,10 @@ class InvoiceFollowupDelivery(models.AbstractModel):
                 batch_size, log_ids)
         cron = self.env['ir.cron']
         while True:
-            last_id, done_in_pass = 0, 0
-            while claimed := self._claim(batch_size, last_id, log_ids):
-                last_id = claimed[-1]
+            last_customer, done_in_pass = 0, 0
+            while rows := self._claim(batch_size, last_customer, log_ids):
+                claimed = [log_id for log_id, _customer in rows]
+                last_customer = rows[-1][1]
                 claimed += self._claim_same_customers(claimed, log_ids)
                 try:
                     self._deliver(self.env['invoice.followup.log'].browse(claimed))
@@ -97,27 +98,33 @@ class InvoiceFollowupDelivery(models.AbstractModel):
                 return True
 
     @api.model
-    def _claim(self, limit, after_id=0, log_ids=None):
-        """Lock the next ``limit`` queued reminders that no other worker holds, with their invoices and customers
-        (posting a reminder writes both: another worker reminding the same customer would conflict), skipping what
-        another transaction holds. The first statement of the batch's transaction, so that under REPEATABLE READ
-        it sees every row as committed (see ``tools.cron_batch.lock_rows``)."""
+    def _claim(self, limit, after_customer=0, log_ids=None):
+        """Lock the next ``limit`` queued reminders that no other worker holds, customer after customer (from the
+        customer after ``after_customer``), with their invoices and customers (posting a reminder writes both:
+        another worker reminding the same customer would conflict), skipping what another transaction holds.
+        Whole customers, so that workers share the queue by customer and a batch is about ``limit`` reminders. The
+        first statement of the batch's transaction, so that under REPEATABLE READ it sees every row as committed
+        (see ``tools.cron_batch.lock_rows``).
+
+        :return: [(log id, customer id)], in the customers' order
+        """
         query = SQL(
-            """SELECT log.id FROM invoice_followup_log AS log
+            """SELECT log.id, move.commercial_partner_id FROM invoice_followup_log AS log
                  JOIN account_move AS move ON move.id = log.move_id
                  JOIN res_partner AS partner ON partner.id = move.partner_id
                  JOIN res_partner AS customer ON customer.id = move.commercial_partner_id
-                WHERE log.state = 'queued' AND log.id > %s %s
-             ORDER BY log.id LIMIT %s
+                WHERE log.state = 'queued' AND move.commercial_partner_id > %s %s
+             ORDER BY move.commercial_partner_id, log.id LIMIT %s
                   FOR UPDATE OF log SKIP LOCKED
                   FOR NO KEY UPDATE OF move, partner, customer SKIP LOCKED""",
-            after_id, SQL("AND log.id IN %s", tuple(log_ids)) if log_ids else SQL(), limit)
-        return [row[0] for row in self.env.execute_query(query)]
+            after_customer, SQL("AND log.id IN %s", tuple(log_ids)) if log_ids else SQL(), limit)
+        return self.env.execute_query(query)
 
     @api.model
     def _claim_same_customers(self, claimed, log_ids=None):
-        """The other queued reminders of the claimed reminders' customers (locked with them already): a customer's
-        reminders go out in one batch, so that one e-mail per customer stays one across batches' boundaries."""
+        """The other queued reminders of the claimed reminders' customers (locked with them already; the batch's
+        limit may cut its last customer): a customer's reminders go out in one batch, so that one e-mail per customer
+        stays one across batches' boundaries."""
         query = SQL(
             """SELECT log.id FROM invoice_followup_log AS log
                  JOIN account_move AS move ON move.id = log.move_id
