@@ -21,10 +21,13 @@ class TestSmsChannel(InvoiceFollowupCommon, SMSCase):
         cls.partner_b.phone = '+32 456 04 05 06'
         cls.sms_cron = cls.env.ref('sms.ir_cron_sms_scheduler_action')
 
+    def _run_cron(self):
+        self.cron.method_direct_trigger()  # an HttpCase runs in the registry's test mode already
+        self.env.invalidate_all()
+
     def _run_sms_queue(self):
         """Run Odoo's SMS queue as its cron worker does (the reminders' SMS are sent once committed)."""
-        with self.enter_registry_test_mode():
-            self.sms_cron.method_direct_trigger()
+        self.sms_cron.method_direct_trigger()
         self.env.invalidate_all()
 
     def _remind(self, day='2026-02-07', **gateway):
@@ -134,7 +137,7 @@ class TestSmsChannel(InvoiceFollowupCommon, SMSCase):
         invoice = self._followup_invoice()
         with self._at('2026-02-07'):
             preview = self.env['invoice.followup.preview'].create({'date': '2026-02-07'})
-        lines = {line.move_id: line for line in preview.line_ids}
+            lines = {line.move_id: line for line in preview.line_ids}
         self.assertEqual((lines[invoice].hold, lines[invoice].channel), ('no_phone', 'sms'))
         self.assertIn("phone", lines[invoice].note)
         self.assertEqual((lines[sms_ok].hold, lines[sms_ok].channel, lines[sms_ok].recipient),
