@@ -56,7 +56,8 @@ class TestSmsChannel(InvoiceFollowupCommon, SMSCase):
         for part in (invoice.name, amount, due_date, link):
             self.assertIn(part, text)
         log = self._logs(invoice)
-        self.assertEqual((log.step_id, log.channel, log.state, log.sms_number), (self.step_late_7, 'sms', 'sent', number))
+        self.assertEqual((log.step_id, log.channel, log.state, log.sms_number),
+                         (self.step_late_7, 'sms', 'sent', number))
         self.assertFalse(log.mail_id, "no e-mail")
         message = log.mail_message_id
         self.assertEqual((message.model, message.res_id, message.message_type), ('account.move', invoice.id, 'sms'))
@@ -128,7 +129,7 @@ class TestSmsChannel(InvoiceFollowupCommon, SMSCase):
         invoice = self._followup_invoice()
         with self._at('2026-02-07'):
             line, = self.env['invoice.followup.planner']._preview_lines(self.company, self._d('2026-02-07'))
-        self.assertEqual(line['hold'], 'bounce')
+        self.assertEqual((line['move_id'], line['hold'], line['channel']), (invoice.id, 'bounce', 'email'))
 
     def test_no_phone_is_held_and_shown_in_the_preview(self):
         self.step_late_7.channel = 'sms'
