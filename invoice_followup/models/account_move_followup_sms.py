@@ -30,3 +30,10 @@ class AccountMove(models.Model):
         return FollowupNoPhoneError(self.env._(
             "%(partner)s has no valid mobile or phone number for the SMS reminder.",
             partner=self.partner_id.display_name))
+
+    def _followup_texts_when_bounced(self):
+        """Whether a bounce leaves this invoice's cadence going: its policy texts the customer instead of e-mailing
+        a bounced address (a step's SMS fallback) and the customer has a number. The bounce case still opens (a
+        person finds a working address), without pausing the reminders."""
+        self.ensure_one()
+        return any(self.followup_policy_id.step_ids.mapped('sms_fallback')) and bool(self._followup_sms_recipient()[1])

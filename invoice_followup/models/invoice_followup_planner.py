@@ -203,7 +203,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
 
     @api.model
     def _last_reminder_dates(self, moves, day):
-        """{(customer id, company id): date of the last e-mail reminder sent or queued within the gap}."""
+        """{(customer id, company id): date of the last reminder sent, or e-mail or SMS queued, within the gap}."""
         gaps = {company: company.followup_min_gap_days for company in moves.company_id}
         longest = max(gaps.values(), default=0)
         if longest <= 0:
@@ -211,7 +211,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
         groups = self.env['invoice.followup.log'].sudo()._read_group(
             [('partner_id', 'in', moves.commercial_partner_id.ids), ('company_id', 'in', moves.company_id.ids),
              ('date', '>', day - timedelta(days=longest)), '|', ('state', '=', 'sent'),
-             '&', ('state', '=', 'queued'), ('channel', '=', 'email')],
+             '&', ('state', '=', 'queued'), ('channel', 'in', ('email', 'sms'))],
             ['partner_id', 'company_id'], ['date:max'])
         return {(partner.id, company.id): last for partner, company, last in groups}
 

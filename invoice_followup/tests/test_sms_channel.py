@@ -6,6 +6,7 @@ from odoo.tools import format_amount, format_date, html2plaintext
 from odoo.addons.sms.tests.common import SMSCase
 
 from .common import InvoiceFollowupCommon
+from .test_cases import BOUNCE_DSN
 
 
 @tagged('post_install', '-at_install')
@@ -122,6 +123,26 @@ class TestSmsChannel(InvoiceFollowupCommon, SMSCase):
         # The step becomes a call later: history keeps the channel each reminder went by.
         self.step_late_7.write({'channel': 'activity', 'sms_fallback': False})
         self.assertEqual((self._logs(bounced).channel, self._logs(email_ok).channel), ('sms', 'email'))
+
+    def test_a_bounce_no_longer_silences_the_cadence(self):
+        self.step_late_7.sms_fallback = True
+        invoice = self._followup_invoice()
+        with self.mock_mail_gateway():
+            self._remind('2026-01-31')
+        log = self._logs(invoice)
+        self.assertEqual((log.step_id, log.channel), (self.step_due, 'email'))
+        self.format_and_process(
+            BOUNCE_DSN, self.partner_a.email, f'{self.alias_bounce}@{self.alias_domain}',
+            subject='Undelivered Mail Returned to Sender', extra=log.message_id, target_model='account.move')
+        self.assertEqual(log.state, 'bounced')
+        case = self.env['invoice.followup.case'].search([('move_ids', 'in', invoice.ids)])
+        self.assertEqual((case.reason, case.is_open), ('bounce', True), "a person finds a working address")
+        self.assertEqual(invoice.followup_state, 'active', "the SMS fallback keeps the reminders going")
+
+        self._remind('2026-02-07')
+        self.assertEqual([sms['number'] for sms in self._sms], [self.partner_a._phone_format()])
+        self.assertEqual(self._logs(invoice, states=('sent', 'bounced')).mapped(lambda log: (log.step_id, log.channel)),
+                         [(self.step_due, 'email'), (self.step_late_7, 'sms')])
 
     def test_fallback_without_a_number_keeps_the_email_hold(self):
         self.step_late_7.sms_fallback = True
