@@ -186,6 +186,18 @@ class TestSmsChannel(InvoiceFollowupCommon, SMSCase):
         self.assertEqual((logs.state, logs.note), ('cancel', "No usable mobile or phone number any more."))
         self.assertFalse(self.env['sms.sms'].search([('mail_message_id.res_id', '=', invoice.id)]))
 
+    def test_test_mode_logs_the_sms_without_texting_the_customer(self):
+        self.step_late_7.channel = 'sms'
+        self.company.write({'followup_test_mode': True, 'followup_test_email': 'tester@company.example'})
+        invoice = self._followup_invoice()
+        self._remind()
+        self.assertEqual(self._sms, [])
+        log = self._logs(invoice)
+        self.assertEqual((log.channel, log.is_test), ('sms', True))
+        self.assertFalse(log.sms_notification_id)
+        self.assertEqual(log.mail_message_id.message_type, 'sms', "the invoice's chatter shows what would be texted")
+        self.assertFalse(self.env['sms.sms'].search([('mail_message_id', '=', log.mail_message_id.id)]))
+
     def test_a_step_that_texts_needs_an_sms_template(self):
         Step = self.env['invoice.followup.step']
         base = {'policy_id': self.policy.id, 'name': 'Text', 'offset_days': 30, 'tone': 'final'}
