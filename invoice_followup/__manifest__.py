@@ -9,11 +9,12 @@
     'website': 'https://github.com/invoice-followup/invoice_followup',
     'license': 'LGPL-3',
     'development_status': 'Beta',
-    'depends': ['account', 'account_payment', 'mail', 'portal', 'resource', 'project', 'sale_project'],
+    'depends': ['account', 'account_payment', 'mail', 'portal', 'resource', 'project', 'sale_project', 'sms'],
     'data': [
         'security/ir.model.access.csv',
         'security/invoice_followup_security.xml',
         'data/mail_template_data.xml',
+        'data/sms_template_data.xml',
         'data/invoice_followup_policy_data.xml',
         'data/invoice_followup_case_stage_data.xml',
         'data/ir_cron_data.xml',
@@ -48,6 +49,7 @@
         'demo/invoice_followup_milestone_demo.xml',
         'demo/invoice_followup_reply_demo.xml',
         'demo/invoice_followup_risk_demo.xml',
+        'demo/invoice_followup_sms_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

@@ -2,6 +2,9 @@
 """Constants shared by several models of the add-on (no model here: any module may import this one)."""
 from typing import NamedTuple
 
+# The channels a step reaches the customer by, and a reminder log records (the channel actually used).
+STEP_CHANNELS = [('email', "E-mail"), ('activity', "Call / to-do"), ('sms', "SMS")]
+
 # Who reads an invoice's reminder history, cases and delivery errors: billing users and read-only accountants.
 # Others who may open the invoice (salesmen, project users, portal users) do not see them.
 FOLLOWUP_READERS = 'account.group_account_invoice,account.group_account_readonly'
@@ -28,6 +31,7 @@ CASE_REASON_TABLE = {
     'payment_plan': CaseReason("Payment plan", pauses=True, closes_when_paid=True),
     'bounce': CaseReason("E-mail bounced", pauses=True, person_resumes=True, clears_exception=True, color=9),
     'no_email': CaseReason("No e-mail address", clears_exception=True, color=9),
+    'no_phone': CaseReason("No mobile number", clears_exception=True, color=9),
     'max_reminders': CaseReason("Reminded too often", closes_when_paid=True),
     'high_value': CaseReason(
         "Strategic / high value", pauses=True, person_resumes=True, closes_when_paid=True, urgent=True),

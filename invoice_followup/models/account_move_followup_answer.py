@@ -61,7 +61,10 @@ class InvoiceFollowupAnswerMixin(models.AbstractModel):
         closed (its promise or plan broken, its plan refused) while the case goes on for other invoices."""
         self.ensure_one()
         closed = self.followup_answer_ids.filtered('is_closed').case_id
-        return self.followup_case_ids._followup_pauses() - closed
+        pausing = self.followup_case_ids._followup_pauses() - closed
+        if any(case.reason == 'bounce' for case in pausing) and self._followup_texts_when_bounced():
+            pausing = pausing.filtered(lambda case: case.reason != 'bounce')  # the SMS fallback keeps it going
+        return pausing
 
     def _followup_resume_date(self):
         """When the cron must look at a paused invoice again: end of a manual pause, the day after the date this

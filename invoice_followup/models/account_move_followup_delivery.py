@@ -17,7 +17,7 @@ FRESH_AFTER_LOCK = {
     'invoice.followup.log': None, 'invoice.followup.case': None, 'invoice.followup.case.answer': None,
     'mail.activity': None,
     'res.partner': ['email', 'email_normalized', 'is_blacklisted', 'message_bounce', 'followup_bounced_email',
-                    'followup_excluded', 'followup_strategic'],
+                    'followup_excluded', 'followup_strategic', 'phone'],
 }
 
 
@@ -27,6 +27,8 @@ class FollowupSendError(UserError):
 
 class FollowupNoAddressError(FollowupSendError):
     """The customer has no usable e-mail address."""
+
+    case_reason = 'no_email'
 
 
 class InvoiceFollowupDeliveryMixin(models.AbstractModel):
@@ -106,7 +108,7 @@ class InvoiceFollowupDeliveryMixin(models.AbstractModel):
         # accountants read: the chatter is read by every internal user who may open the invoice.
         self.message_post(body=self.env._(
             "Automatic reminder failed: reminders are stopped until the cause shown on the invoice is fixed."))
-        reason = 'no_email' if isinstance(error, FollowupNoAddressError) else 'failure'
+        reason = getattr(error, 'case_reason', 'failure')  # FollowupNoAddressError: no_email; no phone: no_phone
         self.env['invoice.followup.case']._followup_open(self, reason, body=message)
 
     def _followup_invalidate_invoice_data(self):

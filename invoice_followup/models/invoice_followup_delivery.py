@@ -182,12 +182,14 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         logs = self._cancel_stale(logs)
         if charged := logs.filtered(lambda log: log.step_id.late_fee_type != 'none'):
             charged.move_id._followup_charge_late_fees({log.move_id: log.step_id for log in charged}, today)
-        for log in logs.filtered(lambda log: log.step_id.channel == 'activity'):
+        for log in logs.filtered(lambda log: log.channel == 'activity'):
             move = log.move_id
             log.write(move._followup_schedule_activity(log.step_id, today, move._followup_amount_values(today)))
-        emails = logs.filtered(lambda log: log.step_id.channel == 'email')
+        emails = logs.filtered(lambda log: log.channel == 'email')
         if emails:
             self._send_emails(emails, company, today)
+        if texts := logs.filtered(lambda log: log.channel == 'sms'):
+            self._send_sms(texts, company, today)  # invoice_followup_delivery_sms.py
         sent = logs.move_id
         sent.filtered('followup_not_before').followup_not_before = False
         sent._followup_check_escalations()
@@ -216,6 +218,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             'paused': self.env._("Paused or in exception before the reminder went out."),
             'no_email': self.env._("No usable e-mail address any more."),
             'bounced': self.env._("The address bounced before the reminder went out."),
+            'no_phone': self.env._("No usable mobile or phone number any more."),
         }
 
     @api.model
@@ -227,7 +230,9 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             return 'paid'
         if state != 'active':
             return 'paused'
-        if log.step_id.channel != 'email' or log.is_test:
+        if log.channel == 'sms':
+            return self._sms_stale_reason(log)
+        if log.channel != 'email' or log.is_test:
             return False
         recipient = move._followup_recipient()
         if not recipient or recipient.is_blacklisted:

@@ -4,6 +4,8 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import email_normalize
 
+from ..const import STEP_CHANNELS
+
 _logger = logging.getLogger(__name__)
 
 
@@ -38,7 +40,8 @@ class InvoiceFollowupLog(models.Model):
         help="Due date of the installment this reminder was about: one reminder per step and installment.",
     )
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
-    channel = fields.Selection(related='step_id.channel', store=True)
+    # The channel the reminder actually went by: the step's, or SMS for an e-mail step's SMS fallback (see the planner).
+    channel = fields.Selection(STEP_CHANNELS, compute='_compute_channel', store=True, readonly=False, precompute=True)
     state = fields.Selection(
         [
             ('queued', "Queued"),
@@ -73,6 +76,11 @@ class InvoiceFollowupLog(models.Model):
     )
     # The delivery workers' queue: a small index however long the history grows.
     _queued_index = models.Index("(id) WHERE state = 'queued'")
+
+    @api.depends('step_id')  # not the step's channel: a later change of the step does not rewrite history
+    def _compute_channel(self):
+        for log in self:
+            log.channel = log.channel or log.step_id.channel
 
     @api.depends('move_id', 'step_id')
     def _compute_display_name(self):

@@ -18,6 +18,7 @@ HOLD_NO_EMAIL = 'no_email'
 HOLD_BLACKLISTED = 'blacklisted'
 HOLD_UNAPPLIED = 'unapplied_payment'
 HOLD_HOUR = 'hour'
+HOLD_NO_PHONE = 'no_phone'
 
 
 @dataclass
@@ -37,6 +38,8 @@ class PlanItem:
     hold_until: Date = None  # HOLD_GAP: the first day the customer may be reminded again
     send_at: datetime = None  # a step sent at the customer's hour: when, in the customer's time zone
     resumes: bool = False  # a paused invoice resumes today (its pause ended, or a commitment was broken)
+    channel: str = ''  # how it goes out: the step's channel, or 'sms' for an e-mail step's SMS fallback
+    phone: str = ''  # the number an SMS goes to (sanitized)
 
     @property
     def sends(self):
@@ -66,6 +69,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             HOLD_BLACKLISTED: self.env._("The e-mail address is blacklisted"),
             HOLD_UNAPPLIED: self.env._("The customer's unapplied payments or credit notes cover it: reconcile"),
             HOLD_HOUR: self.env._("Waiting for the customer's hour"),
+            HOLD_NO_PHONE: self.env._("No valid mobile or phone number for the SMS"),
         }
 
     @api.model
@@ -98,7 +102,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
                 gap_until = self._gap_until(move, day, last_sent.get(key), key in planned_customers)
                 if gap_until:
                     item.hold, item.hold_until = HOLD_GAP, gap_until
-                elif item.step.channel == 'email':
+                elif item.channel in ('email', 'sms'):
                     planned_customers.add(key)
             items.append(item)
         return items
@@ -120,7 +124,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
         (step, step_date), superseded = due[-1], [step for step, _date in due[:-1]]
         item = PlanItem(
             move=move, step=step, step_date=step_date, cycle_date=cycle_date, superseded=superseded,
-            amount=move._followup_amount_values(day)['amount'], resumes=resumes)
+            amount=move._followup_amount_values(day)['amount'], resumes=resumes, channel=step.channel)
         if state == 'exception':
             item.hold = HOLD_EXCEPTION
         elif state == 'paused' and not resumes:
@@ -129,6 +133,8 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             item.hold = HOLD_REVIEW
         elif step.channel == 'email':
             self._plan_recipient(item)
+        elif step.channel == 'sms':
+            self._plan_sms(item)
         return item
 
     @api.model
@@ -159,6 +165,20 @@ class InvoiceFollowupPlanner(models.AbstractModel):
             item.hold = HOLD_BOUNCE
         else:
             item.email = recipient.email
+        if item.hold in (HOLD_NO_EMAIL, HOLD_BOUNCE) and item.step.sms_fallback:
+            self._plan_sms(item, fallback=True)
+
+    @api.model
+    def _plan_sms(self, item, fallback=False):
+        """An SMS step, or an e-mail step's SMS fallback (its e-mail bounced or there is none): the customer's
+        number, else the hold ``no_phone`` (a fallback without a number keeps the e-mail's hold: a person fixes the
+        address). In test mode the SMS is logged on the invoice, not sent."""
+        partner, number = item.move._followup_sms_recipient()
+        if fallback and not number:
+            return
+        item.channel, item.recipient, item.phone = 'sms', partner, number or ''
+        item.hold = '' if number else HOLD_NO_PHONE
+        item.is_test = bool(item.move.company_id.followup_test_mode and item.move.company_id.followup_test_email)
 
     @api.model
     def _customer_time(self, move, day, hour):
@@ -183,7 +203,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
 
     @api.model
     def _last_reminder_dates(self, moves, day):
-        """{(customer id, company id): date of the last e-mail reminder sent or queued within the gap}."""
+        """{(customer id, company id): date of the last reminder sent, or e-mail or SMS queued, within the gap}."""
         gaps = {company: company.followup_min_gap_days for company in moves.company_id}
         longest = max(gaps.values(), default=0)
         if longest <= 0:
@@ -191,7 +211,7 @@ class InvoiceFollowupPlanner(models.AbstractModel):
         groups = self.env['invoice.followup.log'].sudo()._read_group(
             [('partner_id', 'in', moves.commercial_partner_id.ids), ('company_id', 'in', moves.company_id.ids),
              ('date', '>', day - timedelta(days=longest)), '|', ('state', '=', 'sent'),
-             '&', ('state', '=', 'queued'), ('channel', '=', 'email')],
+             '&', ('state', '=', 'queued'), ('channel', 'in', ('email', 'sms'))],
             ['partner_id', 'company_id'], ['date:max'])
         return {(partner.id, company.id): last for partner, company, last in groups}
 
@@ -237,7 +257,8 @@ class InvoiceFollowupPlanner(models.AbstractModel):
                 'step_date': item.step_date,
                 'amount_due': item.amount,
                 'currency_id': item.move.currency_id.id,
-                'recipient': item.email or False,
+                'recipient': item.email or item.phone or False,
+                'channel': item.channel,
                 'note': note or False,
                 'hold': item.hold or False,
                 'send_at': item.send_at and f"{item.send_at:%Y-%m-%d %H:%M} ({item.send_at.tzinfo.zone})",

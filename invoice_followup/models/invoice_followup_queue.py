@@ -9,6 +9,7 @@ from .invoice_followup_planner import (
     HOLD_BOUNCE,
     HOLD_GAP,
     HOLD_NO_EMAIL,
+    HOLD_NO_PHONE,
     HOLD_REVIEW,
     HOLD_UNAPPLIED,
 )
@@ -110,6 +111,8 @@ class InvoiceFollowupQueue(models.AbstractModel):
                     amount=move.currency_id.format(item.amount)))
             elif item.hold in (HOLD_NO_EMAIL, HOLD_BLACKLISTED):
                 move._followup_mark_failed(item.step, item.cycle_date, day, move._followup_recipient_error(item.hold))
+            elif item.hold == HOLD_NO_PHONE:
+                move._followup_mark_failed(item.step, item.cycle_date, day, move._followup_sms_error())
             if item.hold:
                 continue
             base = {'move_id': move.id, 'cycle_key': item.cycle_date, 'date': day, 'amount_due': item.amount,
@@ -119,7 +122,7 @@ class InvoiceFollowupQueue(models.AbstractModel):
                 'note': self.env._("Superseded by the later step “%(step)s”.", step=item.step.name),
             } for skipped in item.superseded]
             log_values.append({**base, 'step_id': item.step.id, 'state': 'queued', 'email_to': item.email or False,
-                               'is_test': item.is_test})
+                               'is_test': item.is_test, 'channel': item.channel, 'sms_number': item.phone or False})
             if move.followup_not_before:
                 move.followup_not_before = False
         logs = Log._followup_record(log_values) if log_values else Log

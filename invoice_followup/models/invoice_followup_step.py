@@ -4,6 +4,16 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..const import STEP_CHANNELS
+
+# The shipped SMS template of each tone: what an SMS step (or an e-mail step's SMS fallback) sends unless set.
+SMS_TEMPLATE_BY_TONE = {
+    'friendly': 'invoice_followup.sms_template_followup_friendly',
+    'polite': 'invoice_followup.sms_template_followup_polite',
+    'firm': 'invoice_followup.sms_template_followup_firm',
+    'final': 'invoice_followup.sms_template_followup_final',
+}
+
 
 class InvoiceFollowupStep(models.Model):
     _name = 'invoice.followup.step'
@@ -31,11 +41,12 @@ class InvoiceFollowupStep(models.Model):
         "Invoice date: the date the invoice was issued (first installment only).",
     )
     channel = fields.Selection(
-        [('email', "E-mail"), ('activity', "Call / to-do")],
+        STEP_CHANNELS,
         required=True,
         default='email',
         help="E-mail: send the step's template to the customer. "
-        "Call / to-do: schedule an activity for a person instead of e-mailing.",
+        "Call / to-do: schedule an activity for a person instead of e-mailing. "
+        "SMS: text the step's SMS template to the customer's mobile (else phone) number.",
     )
     tone = fields.Selection(
         [('friendly', "Friendly"), ('polite', "Polite"), ('firm', "Firm"), ('final', "Final")],
@@ -47,6 +58,21 @@ class InvoiceFollowupStep(models.Model):
         string="E-mail Template",
         domain="[('model', '=', 'account.move')]",
         check_company=True,
+    )
+    sms_fallback = fields.Boolean(
+        string="SMS If No E-mail",
+        help="When the customer's e-mail address bounced or there is none, text the SMS template to their mobile "
+        "instead of holding the reminder.",
+    )
+    sms_template_id = fields.Many2one(
+        'sms.template',
+        string="SMS Template",
+        domain="[('model', '=', 'account.move')]",
+        compute='_compute_sms_template_id',
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The text of an SMS step, or of an e-mail step's SMS fallback (the tone's shipped template unless set).",
     )
     activity_type_id = fields.Many2one(
         'mail.activity.type',
@@ -78,9 +104,26 @@ class InvoiceFollowupStep(models.Model):
     def _default_activity_type_id(self):
         return self.env.ref('mail.mail_activity_data_call', raise_if_not_found=False)
 
-    @api.constrains('channel', 'mail_template_id', 'activity_type_id')
+    @api.depends('channel', 'sms_fallback', 'tone')
+    def _compute_sms_template_id(self):
+        for step in self:
+            xmlid = SMS_TEMPLATE_BY_TONE.get(step.tone)
+            if (step.channel == 'sms' or step.sms_fallback) and not step.sms_template_id and xmlid:
+                step.sms_template_id = self.env.ref(xmlid, raise_if_not_found=False)
+            else:
+                step.sms_template_id = step.sms_template_id
+
+    def _sends_sms(self):
+        """Whether this step may text the customer: an SMS step, or an e-mail step with the SMS fallback."""
+        self.ensure_one()
+        return self.channel == 'sms' or (self.channel == 'email' and self.sms_fallback)
+
+    @api.constrains('channel', 'mail_template_id', 'activity_type_id', 'sms_template_id', 'sms_fallback')
     def _check_channel_setup(self):
         for step in self:
+            if step._sends_sms() and not step.sms_template_id:
+                raise ValidationError(self.env._(
+                    "The step “%(step)s” texts the customer: it needs an SMS template.", step=step.name))
             if step.channel == 'email' and not step.mail_template_id:
                 raise ValidationError(self.env._(
                     "The e-mail step “%(step)s” needs an e-mail template.", step=step.name))
