@@ -2,6 +2,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 from odoo.exceptions import UserError
+from odoo.fields import Command
 from odoo.tests import tagged
 
 from odoo.addons.base.tests.test_ir_cron import CronMixinCase
@@ -51,7 +52,7 @@ class TestStatementData(StatementCommon):
         other_company = self.setup_other_company(name='Statement Other Company')['company']
         elsewhere = self.env['account.move'].with_company(other_company).create({
             'move_type': 'out_invoice', 'partner_id': self.partner_a.id, 'invoice_date': '2026-01-01',
-            'invoice_line_ids': [{'name': 'Elsewhere', 'price_unit': 999.0, 'tax_ids': []}],
+            'invoice_line_ids': [Command.create({'name': 'Elsewhere', 'price_unit': 999.0, 'tax_ids': []})],
         })
         elsewhere.action_post()
 
@@ -82,9 +83,9 @@ class TestStatementData(StatementCommon):
         self.assertEqual((float(query['amount']), int(query['partner_id']), int(query['currency_id']),
                           int(query['company_id'])),
                          (750.0, self.partner_a.id, self.company.currency_id.id, self.company.id))
-        self.assertTrue(payment_utils.check_access_token(
-            query['access_token'], self.partner_a.id, 750.0, self.company.currency_id.id),
-            "Odoo's payment form accepts the link without a login")
+        self.assertEqual(query['access_token'], payment_utils.generate_access_token(
+            self.partner_a.id, 750.0, self.company.currency_id.id, env=self.env),
+            "the token Odoo's payment form checks (payment_utils.check_access_token): no login needed")
 
     def test_one_section_per_currency_never_summed(self):
         self._followup_invoice(amount=1000.0, due='2026-01-31')
