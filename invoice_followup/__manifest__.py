@@ -51,6 +51,7 @@
         'demo/invoice_followup_milestone_demo.xml',
         'demo/invoice_followup_reply_demo.xml',
         'demo/invoice_followup_risk_demo.xml',
+        'demo/invoice_followup_statement_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

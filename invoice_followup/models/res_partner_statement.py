@@ -7,8 +7,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.payment import utils as payment_utils
 
-# Where a statement's pay link leads: Odoo's payment form for this amount, customer and currency (see
-# ``_pay_url``); the transactions it makes carry this prefix, by which their payment is matched to the invoices.
+# The reference prefix of what a statement's pay link pays (Odoo's payment form, see ``_pay_url``).
 STATEMENT_PAY_PREFIX = 'STMT'
 LINE_KINDS = ('invoice', 'credit_note', 'payment', 'other')
 
