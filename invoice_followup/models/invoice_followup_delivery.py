@@ -229,6 +229,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         posts = []
         singles = logs
         if company.followup_consolidate:
+            self.env['invoice.followup.statement']._prepare_pdfs(logs, company)  # several per call
             for _customer, group in logs.grouped(lambda log: log.move_id.commercial_partner_id).items():
                 if len(group) > 1:
                     posts.append(self._consolidated_post(group, pdfs))

@@ -4,12 +4,17 @@ from urllib.parse import urlencode
 
 from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.tools import split_every
 
 from odoo.addons.payment import utils as payment_utils
+
+from ..tools.reminder_batch import can_batch_pdf
+from .ir_actions_report import PDF_DOCUMENTS_PER_CALL
 
 # The reference prefix of what a statement's pay link pays (Odoo's payment form, see ``_pay_url``).
 STATEMENT_PAY_PREFIX = 'STMT'
 LINE_KINDS = ('invoice', 'credit_note', 'payment', 'other')
+RENDERED_PDFS = 'invoice_followup_statement_pdfs'  # key in the cursor's cache: PDFs rendered for this batch
 
 
 class InvoiceFollowupStatement(models.AbstractModel):
@@ -123,10 +128,43 @@ class InvoiceFollowupStatement(models.AbstractModel):
     # -------------------------------------------------------------------------
 
     @api.model
+    def _report(self, company):
+        # No wait for scripts (see ir_actions_report): a statement, like an invoice, builds nothing with JavaScript.
+        return self.env.ref('invoice_followup.action_report_followup_statement').sudo().with_company(
+            company).with_context(followup_invoice_pdf=True)
+
+    @api.model
+    def _prepare_pdfs(self, logs, company):
+        """Render the statements a batch of reminders e-mails, several per call: those of the customers with several
+        reminders in ``logs`` (``_send_emails`` consolidates them)."""
+        return self._render_pdfs(self.env['res.partner'].union(*(
+            customer for customer, group in logs.grouped(lambda log: log.move_id.commercial_partner_id).items()
+            if len(group) > 1)), company)
+
+    @api.model
+    def _render_pdfs(self, customers, company):
+        """Render the statements of ``customers``, several per wkhtmltopdf call, for ``_render_pdf`` to take them.
+        Without a patched wkhtmltopdf (one document per call) or under tests, nothing: ``_render_pdf`` renders them
+        one by one. :return: {(customer id, company id): raw PDF}"""
+        cache = self.env.cr.cache[RENDERED_PDFS] = {}
+        if len(customers) < 2 or not can_batch_pdf(self.env):
+            return cache
+        report = self._report(company)
+        for chunk in split_every(PDF_DOCUMENTS_PER_CALL, customers.ids, list):
+            streams, kind = report._pre_render_qweb_pdf(report, res_ids=chunk)
+            if kind != 'pdf' or set(streams) != set(chunk):
+                return cache  # HTML under tests, or a PDF that could not be split: rendered one by one
+            cache.update({(customer_id, company.id): data['stream'].getvalue()
+                          for customer_id, data in streams.items()})
+        return cache
+
+    @api.model
     def _render_pdf(self, customer, company):
         """The statement PDF of ``customer`` in ``company``: (file name, raw PDF)."""
-        report = self.env.ref('invoice_followup.action_report_followup_statement').sudo()
-        raw, _format = report.with_company(company)._render_qweb_pdf(report, customer.ids)
+        raw = self.env.cr.cache.get(RENDERED_PDFS, {}).pop((customer.id, company.id), None)
+        if raw is None:
+            report = self._report(company)
+            raw, _format = report._render_qweb_pdf(report, customer.ids)
         return self._file_name(customer, company), raw
 
     @api.model
@@ -163,8 +201,12 @@ class InvoiceFollowupStatement(models.AbstractModel):
         return self.env['mail.mail'].sudo().browse(mail_id)
 
 
-class ResPartner(models.Model):
-    _inherit = 'res.partner'
+class InvoiceFollowupStatementMixin(models.AbstractModel):
+    """Part of ``res.partner`` (which inherits it below): the customer's statement and its *Print Statement* and
+    *Send Statement* buttons. ``self`` is always a partner."""
+
+    _name = 'invoice.followup.statement.mixin'
+    _description = "Customer: Statement"
 
     def _followup_statement(self):
         """This customer's statement in the current company (what the e-mail template and the PDF show)."""
@@ -201,3 +243,8 @@ class ResPartner(models.Model):
             'res_model': 'invoice.followup.statement.send', 'view_mode': 'form', 'target': 'new',
             'context': {'default_partner_ids': customers.ids},
         }
+
+
+class ResPartner(models.Model):
+    _name = 'res.partner'
+    _inherit = ['res.partner', 'invoice.followup.statement.mixin']
