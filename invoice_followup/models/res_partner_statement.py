@@ -3,13 +3,14 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from odoo import api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
 from odoo.addons.payment import utils as payment_utils
 
 from ..tools.reminder_batch import can_batch_pdf
 from .ir_actions_report import PDF_DOCUMENTS_PER_CALL
+from .res_partner import FOLLOWUP_CONTROLLERS
 
 # The reference prefix of what a statement's pay link pays (Odoo's payment form, see ``_pay_url``).
 STATEMENT_PAY_PREFIX = 'STMT'
@@ -225,12 +226,18 @@ class InvoiceFollowupStatementMixin(models.AbstractModel):
         candidates = customer | customer.child_ids.filtered(lambda child: child.type == 'invoice')
         return candidates.filtered(lambda partner: partner.email_normalized and not partner.is_blacklisted)[:1]
 
+    def _followup_check_statement_rights(self):
+        if not self.env.user.has_group(FOLLOWUP_CONTROLLERS):
+            raise AccessError(self.env._("Only billing users may print or send customer statements."))
+
     def action_followup_print_statement(self):
+        self._followup_check_statement_rights()
         return self.env.ref('invoice_followup.action_report_followup_statement').report_action(
             self.commercial_partner_id)
 
     def action_followup_send_statement(self):
         """*Send Statement*: one customer now (a clear error if it cannot go); several through the wizard."""
+        self._followup_check_statement_rights()
         customers = self.commercial_partner_id
         if len(customers) == 1:
             self.env['invoice.followup.statement']._send(customers, self.env.company)
