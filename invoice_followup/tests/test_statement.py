@@ -19,7 +19,9 @@ class StatementCommon(InvoiceFollowupCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.eur = cls.setup_other_currency('EUR', rates=[('2025-01-01', 2.0)])
-        cls.Statement = cls.env['invoice.followup.statement']
+
+    def _statement(self, partner, day='2026-02-07'):
+        return self.env['invoice.followup.statement']._statements(partner, self.company, self._d(day))[partner]
 
     def _refund(self, amount, partner=None, date='2026-02-01'):
         return self._create_invoice(
@@ -56,7 +58,7 @@ class TestStatementData(StatementCommon):
         })
         elsewhere.action_post()
 
-        statement = self.Statement._statements(self.partner_a, self.company, self._d('2026-02-07'))[self.partner_a]
+        statement = self._statement(self.partner_a)
         self.assertEqual(len(statement['sections']), 1)
         section = statement['sections'][0]
         self.assertEqual(section['currency'], self.company.currency_id)
@@ -90,7 +92,7 @@ class TestStatementData(StatementCommon):
     def test_one_section_per_currency_never_summed(self):
         self._followup_invoice(amount=1000.0, due='2026-01-31')
         euro = self._followup_invoice(amount=300.0, due='2026-01-20', currency_id=self.eur.id)
-        statement = self.Statement._statements(self.partner_a, self.company, self._d('2026-02-07'))[self.partner_a]
+        statement = self._statement(self.partner_a)
         sections = {section['currency']: section for section in statement['sections']}
         self.assertEqual(list(sections), [self.company.currency_id, self.eur], "the company's currency first")
         self.assertEqual(sections[self.eur]['total_open'], 300.0, "in euros, not converted")
@@ -102,12 +104,12 @@ class TestStatementData(StatementCommon):
         self._followup_invoice(amount=100.0, due='2026-01-31')
         self._refund(300.0)
         self._followup_invoice(amount=500.0, due='2026-03-31')
-        statement = self.Statement._statements(self.partner_a, self.company, self._d('2026-02-07'))[self.partner_a]
+        statement = self._statement(self.partner_a)
         section = statement['sections'][0]
         self.assertEqual((section['total_open'], section['to_pay'], section['pay_url']), (300.0, 0.0, False))
 
     def test_customer_without_open_items_has_an_empty_statement(self):
-        statement = self.Statement._statements(self.partner_b, self.company, self._d('2026-02-07'))[self.partner_b]
+        statement = self._statement(self.partner_b)
         self.assertTrue(statement['is_empty'])
         self.assertEqual(statement['sections'], [])
 
@@ -121,7 +123,6 @@ class TestStatementSend(StatementCommon, CronMixinCase):
         cls.partner_c = cls.env['res.partner'].create({'name': 'No Address Ltd', 'is_company': True})
         cls.partner_d = cls.env['res.partner'].create(
             {'name': 'Settled Ltd', 'is_company': True, 'email': 'settled@example.com'})
-        cls.statement_cron = cls.env.ref('invoice_followup.ir_cron_send_statements')
 
     def _mails_to(self, partner):
         return self.env['mail.mail'].search([('recipient_ids', 'in', partner.ids)])
@@ -205,9 +206,10 @@ class TestStatementSend(StatementCommon, CronMixinCase):
         request = self.env['invoice.followup.statement.request'].search([('partner_ids', 'in', customers.ids)])
         self.assertEqual(request.partner_ids, customers)
 
+        cron = self.env.ref('invoice_followup.ir_cron_send_statements')
         with self._at('2026-02-07'), self.enter_registry_test_mode():
-            self.statement_cron.method_direct_trigger()
-            self.statement_cron.method_direct_trigger()
+            cron.method_direct_trigger()
+            cron.method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(len(self._mails_to(self.partner_a)), 1, "one e-mail per customer, however many runs")
         self.assertEqual(len(self._mails_to(self.partner_b)), 1)
