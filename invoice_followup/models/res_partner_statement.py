@@ -45,16 +45,17 @@ class InvoiceFollowupStatement(models.AbstractModel):
         customers = partners.commercial_partner_id
         today = today or company._followup_today()
         lines = self.env['account.move.line'].sudo().search_fetch(
-            [('partner_id', 'in', customers.ids), ('company_id', '=', company.id),
+            [('partner_id', 'child_of', customers.ids), ('company_id', '=', company.id),
              ('account_type', '=', 'asset_receivable'), ('parent_state', '=', 'posted'), ('reconciled', '=', False),
              ('amount_residual_currency', '!=', 0)],
             ['partner_id', 'move_id', 'currency_id', 'date', 'date_maturity', 'amount_currency',
              'amount_residual_currency'],
             order='date_maturity, date, id')
         lines.move_id.fetch(['name', 'move_type', 'invoice_date', 'origin_payment_id'])  # one read for all
+        lines.partner_id.fetch(['commercial_partner_id'])  # a payment may name a contact of the customer
         by_customer = defaultdict(lambda: defaultdict(list))
         for line in lines:
-            by_customer[line.partner_id][line.currency_id].append(self._line(line, today))
+            by_customer[line.partner_id.commercial_partner_id][line.currency_id].append(self._line(line, today))
         return {
             customer: self._statement(customer, company, today, by_customer.get(customer, {}))
             for customer in customers

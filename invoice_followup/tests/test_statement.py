@@ -108,6 +108,13 @@ class TestStatementData(StatementCommon):
         section = statement['sections'][0]
         self.assertEqual((section['total_open'], section['to_pay'], section['pay_url']), (300.0, 0.0, False))
 
+    def test_payment_from_a_contact_is_netted_on_the_customer(self):
+        contact = self.env['res.partner'].create({'name': 'A. Payer', 'parent_id': self.partner_a.id})
+        self._followup_invoice(amount=1000.0)
+        self._unmatched_payment(300.0, partner=contact)
+        section = self._statement(self.partner_a)['sections'][0]
+        self.assertEqual((section['total_open'], section['to_pay']), (700.0, 700.0))
+
     def test_customer_without_open_items_has_an_empty_statement(self):
         statement = self._statement(self.partner_b)
         self.assertTrue(statement['is_empty'])
