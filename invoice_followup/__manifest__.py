@@ -20,6 +20,7 @@
         'data/ir_cron_data.xml',
         'data/invoice_followup_recurring_cron_data.xml',
         'data/ir_cron_risk_data.xml',
+        'data/ir_cron_statement_data.xml',
         'views/invoice_followup_policy_views.xml',
         'views/invoice_followup_log_views.xml',
         'views/invoice_followup_case_views.xml',
@@ -37,9 +38,11 @@
         'wizard/account_move_followup_pause_views.xml',
         'wizard/project_milestone_billing_plan_views.xml',
         'wizard/invoice_followup_recurring_start_views.xml',
+        'wizard/invoice_followup_statement_send_views.xml',
         'report/invoice_followup_report_views.xml',
         'report/invoice_followup_dso_report_views.xml',
         'report/invoice_followup_dashboard_views.xml',
+        'report/invoice_followup_statement_report.xml',
         'views/invoice_followup_menus.xml',
     ],
     'demo': [
@@ -50,6 +53,7 @@
         'demo/invoice_followup_reply_demo.xml',
         'demo/invoice_followup_risk_demo.xml',
         'demo/invoice_followup_sms_demo.xml',
+        'demo/invoice_followup_statement_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

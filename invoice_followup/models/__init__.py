@@ -42,3 +42,5 @@ from . import ir_actions_report
 from . import ir_qweb
 from . import sale_order
 from . import sale_order_credit
+from . import res_partner_statement
+from . import invoice_followup_statement_request

@@ -255,6 +255,7 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         posts = []
         singles = logs
         if company.followup_consolidate:
+            self.env['invoice.followup.statement']._prepare_pdfs(logs, company)  # several per call
             for _customer, group in logs.grouped(lambda log: log.move_id.commercial_partner_id).items():
                 if len(group) > 1:
                     posts.append(self._consolidated_post(group, pdfs))
@@ -293,7 +294,8 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         template = self.env.ref('invoice_followup.mail_template_followup_consolidated').with_context(
             invoice_followup_move_ids=moves.ids)
         rendered = self._render(template, partner)[partner.id]
-        attachments = self.env['ir.attachment'].union(*(pdfs[move] for move in moves))
+        attachments = self.env['ir.attachment'].union(
+            *(pdfs[move] for move in moves), self.env['invoice.followup.statement']._attach_pdf(partner, first))
         main = logs.filtered(lambda log: log.move_id == first)[:1]
         return ReminderPost(logs, first, first._followup_recipient(), main.email_to, main.is_test, rendered,
                             attachments, header=False)

@@ -37,3 +37,4 @@ from . import test_late_fee
 from . import test_customer_hour
 from . import test_collections_dashboard
 from . import test_sms_channel
+from . import test_statement

@@ -375,7 +375,9 @@ class TestCadenceCron(InvoiceFollowupCommon):
         self.assertEqual(logs.mapped('step_id'), self.step_late_7 | self.step_late_14)
         mail = self._mails_to(self.partner_a)
         self.assertEqual(len(mail), 1)
-        self.assertEqual(mail.attachment_ids, first.invoice_pdf_report_id | second.invoice_pdf_report_id)
+        self.assertEqual(mail.attachment_ids.filtered('res_field'),
+                         first.invoice_pdf_report_id | second.invoice_pdf_report_id,
+                         "each invoice's PDF (and the statement)")
         for invoice in first | second:
             self.assertIn(invoice.name, mail.body_html)
         self.assertIn('500.00', mail.body_html)

@@ -90,3 +90,43 @@ class TestInvoicePdf(InvoiceFollowupCommon, HttpCase):
         for move in moves:
             text = self._poppler('pdftotext', pdfs[move.id].raw)
             self.assertEqual([name for name in moves.mapped('name') if name in text], [move.name])
+
+    def test_statement_pdf_with_company_header_items_and_totals(self):
+        """The customer statement, rendered as the reminder cron renders it (``invoice.followup.statement``)."""
+        self._skip_without_tools()
+        overdue = self._followup_invoice(amount=1000.0, due='2026-01-31')
+        not_due = self._followup_invoice(amount=400.0, invoice_date='2026-02-01', due='2026-03-03')
+        euro = self._followup_invoice(amount=300.0, due='2026-01-20', currency_id=self.setup_other_currency(
+            'EUR', rates=[('2025-01-01', 2.0)]).id)
+        statement = self.env['invoice.followup.statement'].with_context(force_report_rendering=True)
+        with self._at('2026-02-07'):
+            _name, raw = statement._render_pdf(self.partner_a, self.company)
+        self.assertTrue(raw.startswith(b'%PDF'))
+        text = ' '.join(self._poppler('pdftotext', raw).split())
+        for expected in ('Harbourside Tools Ltd', '12 Quay Street', 'Statement of Account', self.partner_a.name,
+                         overdue.name, not_due.name, euro.name, 'Total open $ 1,400.00', 'Total overdue $ 1,000.00',
+                         'To pay now $ 1,000.00', 'In EUR', 'Total open 300.00 €'):
+            self.assertIn(expected, text)
+
+    def test_statements_of_a_batch_render_several_per_call(self):
+        self._skip_without_tools()
+        first = self._followup_invoice(amount=1000.0)
+        second = self._followup_invoice(amount=500.0, partner=self.partner_b)
+        statement = self.env['invoice.followup.statement'].with_context(force_report_rendering=True)
+        calls = []
+        run = ir_actions_report._run_wkhtmltopdf
+
+        def counted(args):
+            calls.append(args)
+            return run(args)
+
+        with self._at('2026-02-07'), patch.object(ir_actions_report, '_run_wkhtmltopdf', counted):
+            statement._render_pdfs(self.partner_a | self.partner_b, self.company)
+            pdfs = {partner: statement._render_pdf(partner, self.company)[1] for partner in (self.partner_a,
+                                                                                             self.partner_b)}
+        self.assertEqual(len(calls), 1, "both statements in one wkhtmltopdf call, taken by the e-mails")
+        self.assertEqual(calls[0][calls[0].index('--javascript-delay') + 1], '0')
+        for partner, mine, other in ((self.partner_a, first, second), (self.partner_b, second, first)):
+            text = ' '.join(self._poppler('pdftotext', pdfs[partner]).split())
+            self.assertIn(mine.name, text)
+            self.assertNotIn(other.name, text, "each customer its own statement")
