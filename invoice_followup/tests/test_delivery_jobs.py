@@ -47,3 +47,23 @@ class TestDeliveryJobs(InvoiceFollowupCommon):
                 self.env.ref('invoice_followup.ir_cron_deliver_reminders').method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(self._logs(invoice).step_id, self.step_late_7)
+
+    def test_workers_share_the_queue_by_customer(self):
+        """A claim takes whole customers up to its size, so that each worker gets a share of the queue: taking the
+        first reminders by id (customers interleaved) and then their customers' others took the whole queue."""
+        customers = self.env['res.partner'].create([
+            {'name': f"Customer {index}", 'email': f'customer{index}@example.com'} for index in range(6)])
+        invoices = self.env['account.move'].union(*(
+            self._followup_invoice(partner=customer) for _round in range(2) for customer in customers))
+        day = self._d('2026-02-07')
+        Delivery = self.env['invoice.followup.delivery']
+        with self._at('2026-02-07'):
+            self.env['invoice.followup.queue']._apply(self.env['invoice.followup.planner']._plan(invoices, day), day)
+            self.assertEqual(len(self._logs(invoices, states=('queued',))), 12)
+            rows = Delivery._claim(4)
+            claimed = [log_id for log_id, _customer in rows]
+            claimed += Delivery._claim_same_customers(claimed)
+        logs = self.env['invoice.followup.log'].browse(claimed)
+        self.assertEqual(len(logs), 4, "a batch of the claim's size")
+        self.assertEqual(len(logs.move_id.commercial_partner_id), 2, "two whole customers")
+        self.assertEqual([customer for _log, customer in rows], sorted(customer for _log, customer in rows))
