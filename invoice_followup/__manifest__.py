@@ -38,6 +38,7 @@
         'wizard/invoice_followup_recurring_start_views.xml',
         'report/invoice_followup_report_views.xml',
         'report/invoice_followup_dso_report_views.xml',
+        'report/invoice_followup_reminder_report_views.xml',
         'report/invoice_followup_dashboard_views.xml',
         'views/invoice_followup_menus.xml',
     ],

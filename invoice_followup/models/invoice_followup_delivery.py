@@ -306,10 +306,11 @@ class InvoiceFollowupDelivery(models.AbstractModel):
             })
         messages = self.env['account.move']._message_create(message_values)
         mail_values, notification_values = [], []
-        for (_logs, thread, recipient, email, is_test, _rendered, _pdf, header), message, msg_vals in zip(
+        for (logs, thread, recipient, email, is_test, _rendered, _pdf, header), message, msg_vals in zip(
                 posts, messages, message_values, strict=True):
             thread = thread.with_context(email_notification_allow_header=header, email_notification_allow_footer=True)
             body = self._render_layout(thread, message, msg_vals, recipient)
+            body = logs._followup_track_body(body)  # opens and clicks (invoice_followup_log_tracking.py)
             base = thread._notify_by_email_get_base_mail_values(message, [], additional_values={'auto_delete': False})
             values = thread._notify_by_email_get_final_mail_values(
                 [] if is_test else recipient.ids, base, additional_values={'body_html': body})

@@ -36,3 +36,5 @@ from . import test_delivery_jobs
 from . import test_late_fee
 from . import test_customer_hour
 from . import test_collections_dashboard
+from . import test_reminder_tracking
+from . import test_tracking_analysis
