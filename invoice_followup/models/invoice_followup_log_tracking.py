@@ -70,7 +70,7 @@ class InvoiceFollowupLog(models.Model):
         a wrong signature, another destination than the signed one, an unknown reminder."""
         Log = self.sudo().browse()
         parts = (token or '').split('.')
-        if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 12:
+        if len(parts) != 3 or not token.isascii() or not parts[0].isdigit() or len(parts[0]) > 12:
             return Log, None
         log = Log.browse(int(parts[0]))
         kind = parts[1]

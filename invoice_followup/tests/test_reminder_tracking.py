@@ -185,6 +185,7 @@ class TestReminderTracking(InvoiceFollowupCommon, HttpCase):
             'no destination': f'/invoice_followup/click/{token}',
             'the pixel token': f'/invoice_followup/click/{self._pixel(mail.body_html).rsplit("/", 1)[1]}',
             'garbage': '/invoice_followup/click/not-a-token?url=https://evil.example/',
+            'not ascii': f'/invoice_followup/click/{log_id}.{kind}.{signature[:-1]}é?url={destination}',
         }
         answers = set()
         for name, url in bad_clicks.items():
@@ -201,6 +202,7 @@ class TestReminderTracking(InvoiceFollowupCommon, HttpCase):
             f'/invoice_followup/open/{other_log.id}.open.{self._pixel(mail.body_html).rsplit(".", 1)[1]}',
             f'/invoice_followup/open/{token}',
             '/invoice_followup/open/garbage',
+            f'/invoice_followup/open/{log_id}².open.{signature}',
         ]
         for url in bad_pixels:
             with self.subTest(url):
