@@ -41,6 +41,7 @@
         'wizard/invoice_followup_statement_send_views.xml',
         'report/invoice_followup_report_views.xml',
         'report/invoice_followup_dso_report_views.xml',
+        'report/invoice_followup_reminder_report_views.xml',
         'report/invoice_followup_dashboard_views.xml',
         'report/invoice_followup_statement_report.xml',
         'views/invoice_followup_menus.xml',

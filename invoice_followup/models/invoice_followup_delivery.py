@@ -336,10 +336,11 @@ class InvoiceFollowupDelivery(models.AbstractModel):
         messages = self.env['account.move']._message_create(message_values)
         references = mail_references(messages)
         mail_values, notification_values = [], []
-        for (_logs, thread, recipient, email, is_test, _rendered, _pdf, header), message, msg_vals in zip(
+        for (logs, thread, recipient, email, is_test, _rendered, _pdf, header), message, msg_vals in zip(
                 posts, messages, message_values, strict=True):
             thread = thread.with_context(email_notification_allow_header=header, email_notification_allow_footer=True)
             body = self._render_layout(thread, message, msg_vals, recipient)
+            body = logs._followup_track_body(body)  # opens and clicks (invoice_followup_log_tracking.py)
             base = self._base_mail_values(thread, message, references[message])
             values = thread._notify_by_email_get_final_mail_values(
                 [] if is_test else recipient.ids, base, additional_values={'body_html': body})

@@ -52,6 +52,12 @@ class ResCompany(models.Model):
         default=30,
         help="How many days ahead a customer may promise to pay, or spread a payment plan, from the portal.",
     )
+    followup_tracking = fields.Boolean(
+        string="Track Opens and Clicks",
+        default=True,
+        help="Reminder e-mails carry a tracking image and tracked links: each reminder records when the customer first "
+        "opened it and which link they followed first. Off: no tracking image, plain links, nothing recorded.",
+    )
     followup_test_mode = fields.Boolean(
         string="Test Mode",
         help="Redirect every reminder to the test address instead of the customers.",

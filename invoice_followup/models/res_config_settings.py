@@ -16,6 +16,7 @@ class ResConfigSettings(models.TransientModel):
     followup_consolidate = fields.Boolean(related='company_id.followup_consolidate', readonly=False)
     followup_promise_days = fields.Integer(related='company_id.followup_promise_days', readonly=False)
     followup_notify_followers = fields.Boolean(related='company_id.followup_notify_followers', readonly=False)
+    followup_tracking = fields.Boolean(related='company_id.followup_tracking', readonly=False)
     followup_delivery_jobs = fields.Integer(
         string="Parallel Delivery Jobs", default=1, config_parameter='invoice_followup.delivery_jobs',
         help="How many cron jobs send the reminder queue at the same time: up to the cron workers your servers run "

@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import format_amount, format_date, format_datetime
 
 from ..tools import demo_history
 from .invoice_followup_kpi import MINUTES_PER_REMINDER
@@ -15,7 +15,8 @@ from .invoice_followup_report import AGING_BUCKETS
 PERIOD_METRICS = (
     'dso', 'dso_countback', 'cei', 'on_time_rate', 'avg_days_to_pay', 'avg_days_late', 'reminders_per_paid',
     'no_reminder_rate', 'reminder_conversion_rate', 'credit_sales', 'receivables', 'amount_overdue', 'open_cases',
-    'auto_reminders', 'manual_reminders', 'auto_reminder_rate', 'hours_saved',
+    'auto_reminders', 'manual_reminders', 'auto_reminder_rate', 'hours_saved', 'reminder_opened_rate',
+    'reminder_clicked_rate',
 )
 PERIOD_DAYS = {'last_30': 30, 'last_90': 90, 'last_365': 365}
 
@@ -71,6 +72,9 @@ class InvoiceFollowupDashboard(models.TransientModel):
     auto_reminder_rate = fields.Float(string="Sent Automatically (%)", compute='_compute_metrics')
     hours_saved = fields.Float(string="Hours Saved (Estimate)", compute='_compute_metrics')
 
+    reminder_opened_rate = fields.Float(string="Reminders Opened (%)", compute='_compute_metrics')
+    reminder_clicked_rate = fields.Float(string="Reminders Clicked (%)", compute='_compute_metrics')
+
     prev_receivables = fields.Monetary(string="Previous Receivables at End", compute='_compute_metrics')
     prev_credit_sales = fields.Monetary(string="Previous Credit Sales", compute='_compute_metrics')
     prev_dso = fields.Float(string="Previous DSO (Simple)", compute='_compute_metrics')
@@ -95,6 +99,8 @@ class InvoiceFollowupDashboard(models.TransientModel):
     prev_manual_reminders = fields.Integer(string="Previous Reminders Sent by Hand", compute='_compute_metrics')
     prev_auto_reminder_rate = fields.Float(string="Previous Sent Automatically (%)", compute='_compute_metrics')
     prev_hours_saved = fields.Float(string="Previous Hours Saved", compute='_compute_metrics')
+    prev_reminder_opened_rate = fields.Float(string="Previous Reminders Opened (%)", compute='_compute_metrics')
+    prev_reminder_clicked_rate = fields.Float(string="Previous Reminders Clicked (%)", compute='_compute_metrics')
 
     dso_trend_html = fields.Html(
         string="DSO by Month", compute='_compute_dso_trend', sanitize=False, export_string_translation=False)
@@ -103,6 +109,13 @@ class InvoiceFollowupDashboard(models.TransientModel):
     aging_31_60 = fields.Monetary(string="31-60 Days", compute='_compute_aging')
     aging_61_90 = fields.Monetary(string="61-90 Days", compute='_compute_aging')
     aging_90_plus = fields.Monetary(string="Over 90 Days", compute='_compute_aging')
+
+    tracking_html = fields.Html(
+        string="Opens and Clicks by Step and Template", compute='_compute_tracking', sanitize=False,
+        export_string_translation=False)
+    opened_unpaid_html = fields.Html(
+        string="Opened, Not Paid", compute='_compute_tracking', sanitize=False, export_string_translation=False)
+    opened_unpaid_count = fields.Integer(string="Customers Who Opened and Did Not Pay", compute='_compute_tracking')
 
     promise_kept_rate = fields.Float(string="Promises Kept (%)", compute='_compute_case_metrics')
     dispute_opened_count = fields.Integer(string="Disputes Opened", compute='_compute_case_metrics')
@@ -181,6 +194,19 @@ class InvoiceFollowupDashboard(models.TransientModel):
             aging = self._aging(dashboard.company_id) if dashboard.company_id else {}
             for bucket, _label in AGING_BUCKETS:
                 dashboard[f'aging_{bucket}'] = aging.get(bucket, 0.0)
+
+    @api.depends('company_id', 'date_from', 'date_to', 'reminder_days')
+    def _compute_tracking(self):
+        for dashboard in self:
+            if not (dashboard.company_id and dashboard.date_from and dashboard.date_to):
+                dashboard.tracking_html = dashboard.opened_unpaid_html = False
+                dashboard.opened_unpaid_count = 0
+                continue
+            dashboard.tracking_html = dashboard._tracking_table('step_id', self.env._("Step")) + (
+                dashboard._tracking_table('template_id', self.env._("Template")))
+            customers = self._opened_not_paid(dashboard.company_id)
+            dashboard.opened_unpaid_count = len(customers)
+            dashboard.opened_unpaid_html = dashboard._opened_unpaid_table(customers)
 
     @api.depends('company_id', 'date_from', 'date_to')
     def _compute_case_metrics(self):
@@ -265,6 +291,23 @@ class InvoiceFollowupDashboard(models.TransientModel):
         self.ensure_one()
         return self._reminder_action(self.env._("Reminders Sent by Hand"), 'manual')
 
+    def action_open_reminder_analysis(self):
+        """Opens and clicks: the reminders e-mailed in the period, by step."""
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id(
+            'invoice_followup.invoice_followup_reminder_report_action')
+        action.update(
+            name=self.env._("Reminders of the Period: Opens and Clicks"),
+            domain=[('company_id', '=', self.company_id.id), ('date', '>=', self.date_from),
+                    ('date', '<=', self.date_to)],
+            context={'group_by': 'step_id'})
+        return action
+
+    def action_open_opened_unpaid(self):
+        self.ensure_one()
+        return self._report_action(
+            self.env._("Opened, Not Paid"), self._opened_not_paid_domain(self.company_id), group_by='partner_id')
+
     def action_open_dso_chart(self):
         self.ensure_one()
         action = self.env['ir.actions.act_window']._for_xml_id('invoice_followup.invoice_followup_dso_report_action')
@@ -318,6 +361,38 @@ class InvoiceFollowupDashboard(models.TransientModel):
         company = self.env.ref('base.main_company')
         product = self.env.ref('invoice_followup.product_consulting_demo')
         return bool(demo_history.load_history(self.env(context={}), company, product))
+
+    def _tracking_table(self, groupby, label):
+        """The opens and clicks of the period's reminders per ``groupby`` (a step, a template), as an HTML table."""
+        self.ensure_one()
+        rows = Markup().join(
+            Markup('<tr><td>%s</td><td class="text-end">%s</td><td class="text-end">%s</td>'
+                   '<td class="text-end">%s</td><td class="text-end">%s</td></tr>') % (
+                row['key'].display_name if row['key'] else self.env._("None"), row['sent'],
+                f"{row['opened_rate']:.1f} %", f"{row['clicked_rate']:.1f} %", f"{row['paid_rate']:.1f} %")
+            for row in self._tracking_stats(
+                self.company_id, self.date_from, self.date_to, self.reminder_days, [groupby]))
+        return Markup(
+            '<table class="table table-sm o_invoice_followup_tracking" data-group="%s"><thead><tr><th>%s</th>'
+            '<th class="text-end">%s</th><th class="text-end">%s</th><th class="text-end">%s</th>'
+            '<th class="text-end">%s</th></tr></thead><tbody>%s</tbody></table>') % (
+            groupby, label, self.env._("Sent"), self.env._("Opened"), self.env._("Clicked"),
+            self.env._("Paid within %(days)s Days", days=self.reminder_days), rows)
+
+    def _opened_unpaid_table(self, customers):
+        """The customers who opened a reminder and have not paid, as an HTML table."""
+        self.ensure_one()
+        rows = Markup().join(
+            Markup('<tr><td>%s</td><td class="text-end">%s</td><td class="text-end">%s</td><td>%s</td></tr>') % (
+                partner.display_name, count, format_amount(self.env, amount or 0.0, self.currency_id),
+                format_datetime(self.env, last_opened) if last_opened else '')
+            for partner, count, amount, last_opened in customers)
+        return Markup(
+            '<table class="table table-sm o_invoice_followup_opened_unpaid"><thead><tr><th>%s</th>'
+            '<th class="text-end">%s</th><th class="text-end">%s</th><th>%s</th></tr></thead><tbody>%s</tbody>'
+            '</table>') % (
+            self.env._("Customer"), self.env._("Open Invoices"), self.env._("Amount Due"),
+            self.env._("Last Opened"), rows)
 
     def _previous_period(self):
         """The period of the same length that ends the day before this one starts."""

@@ -179,6 +179,51 @@ class InvoiceFollowupKpi(models.AbstractModel):
         }
 
     @api.model
+    def _tracking_stats(self, company, date_from, date_to, days=7, groupby=()):
+        """Opens and clicks of the reminders e-mailed in the period (``invoice.followup.reminder.report``), grouped by
+        ``groupby`` (e.g. ``['step_id']``, ``['template_id']``, none: the totals): how many were sent, and the share
+        opened, clicked, and whose invoice was paid within ``days`` days after the reminder.
+
+        :return: [{'key': the group's value or None, 'sent', 'opened', 'clicked', 'paid', and '<each>_rate' in %}]
+        """
+        Report = self.env['invoice.followup.reminder.report']
+        groupby = list(groupby)
+        domain = Domain([('company_id', '=', company.id), ('date', '>=', date_from), ('date', '<=', date_to)])
+        paid = {
+            tuple(row[:-1]): row[-1] for row in Report._read_group(
+                domain & Domain([('paid_date', '!=', False), ('days_to_pay', '>=', 0), ('days_to_pay', '<=', days)]),
+                groupby, ['__count'])
+        }
+        stats = []
+        for *key, sent, opened, clicked in Report._read_group(
+                domain, groupby, ['__count', 'opened_count:sum', 'clicked_count:sum']):
+            paid_count = paid.get(tuple(key), 0)
+            stats.append({
+                'key': key[0] if len(key) == 1 else (tuple(key) or None),
+                'sent': sent, 'opened': opened or 0, 'clicked': clicked or 0, 'paid': paid_count,
+                'opened_rate': (opened or 0) / sent * 100 if sent else 0.0,
+                'clicked_rate': (clicked or 0) / sent * 100 if sent else 0.0,
+                'paid_rate': paid_count / sent * 100 if sent else 0.0,
+            })
+        return stats
+
+    @api.model
+    def _opened_not_paid(self, company):
+        """The customers of ``company`` with an invoice still open whose reminder they opened: how many such invoices,
+        what is left to pay on them (company currency), and when they last opened one; most owed first.
+
+        :return: [(partner, invoice count, amount due, last opened)]
+        """
+        return self.env['invoice.followup.report']._read_group(
+            self._opened_not_paid_domain(company), ['partner_id'],
+            ['__count', 'residual:sum', 'last_opened_date:max'], order='residual:sum desc, partner_id')
+
+    @api.model
+    def _opened_not_paid_domain(self, company):
+        """The invoices of the collections analysis not paid whose reminder the customer opened."""
+        return Domain([('company_id', '=', company.id), ('is_paid', '=', False), ('opened_count', '>', 0)])
+
+    @api.model
     def _aging(self, company):
         """Open receivables of the company's invoices by age of their due date, as of today."""
         return dict(self.env['invoice.followup.report']._read_group(
@@ -230,7 +275,10 @@ class InvoiceFollowupKpi(models.AbstractModel):
         sent = origin['auto'] + origin['manual']
         [(open_cases,)] = self.env['invoice.followup.case']._read_group(
             self._open_case_domain(company, date_to), [], ['__count'])
+        [tracking] = self._tracking_stats(company, date_from, date_to, reminder_days) or [{}]
         return {
+            'reminder_opened_rate': tracking.get('opened_rate', 0.0),
+            'reminder_clicked_rate': tracking.get('clicked_rate', 0.0),
             'amount_overdue': self._overdue_receivables(company, date_to),
             'open_cases': open_cases,
             'auto_reminders': origin['auto'],

@@ -34,7 +34,7 @@ class InvoiceFollowupReport(models.Model):
         'account.move.line': ['move_id', 'display_type'],
         'account.partial.reconcile': ['debit_move_id', 'max_date'],
         'account.payment': ['invoice_ids', 'move_id', 'state', 'date'],
-        'invoice.followup.log': ['move_id', 'state', 'is_test', 'date', 'step_id'],
+        'invoice.followup.log': ['move_id', 'state', 'is_test', 'date', 'step_id', 'opened_date', 'clicked_date'],
         'res.company': ['currency_id'],
     }
 
@@ -69,6 +69,13 @@ class InvoiceFollowupReport(models.Model):
     aging_bucket = fields.Selection(AGING_BUCKETS, string="Aging", readonly=True)
     reminder_count = fields.Integer(
         string="Reminders Sent", readonly=True, help="Reminders sent before the payment (all of them if unpaid).")
+    opened_count = fields.Integer(
+        string="Reminders Opened", readonly=True,
+        help="Of the reminders counted, those the customer opened (when the company tracks opens and clicks).")
+    clicked_count = fields.Integer(
+        string="Reminders Clicked", readonly=True,
+        help="Of the reminders counted, those in which the customer followed a link.")
+    last_opened_date = fields.Datetime(string="Last Opened On", aggregator='max', readonly=True)
     last_step_id = fields.Many2one(
         'invoice.followup.step', string="Last Reminder Step", readonly=True,
         help="The last reminder sent before the payment.")
@@ -90,6 +97,27 @@ class InvoiceFollowupReport(models.Model):
         return SQL(
             "COALESCE((SELECT ms.reached_date FROM project_milestone ms WHERE ms.id = m.milestone_id),"
             " m.recurring_period_start)")
+
+    @api.model
+    def _select_paid_date(self):
+        """The day an invoice ``m`` (account_move) was paid, as an SQL expression: the last reconciliation of its
+        receivable lines, else the last payment matched to it without a journal entry. Meaningful for a paid invoice
+        only (``payment_state`` paid or in payment)."""
+        return SQL(
+            """COALESCE(
+                   (SELECT MAX(p.max_date)
+                      FROM account_move_line l
+                      JOIN account_partial_reconcile p ON p.debit_move_id = l.id
+                     WHERE l.move_id = m.id
+                       AND l.display_type = 'payment_term'),
+                   -- a payment without journal entry (no outstanding account) matched to the invoice
+                   (SELECT MAX(ap.date)
+                      FROM account_move__account_payment rel
+                      JOIN account_payment ap ON ap.id = rel.payment_id
+                     WHERE rel.invoice_id = m.id
+                       AND ap.move_id IS NULL
+                       AND ap.state IN ('in_process', 'paid'))
+               )""")
 
     @api.model
     def _query(self):
@@ -128,6 +156,9 @@ class InvoiceFollowupReport(models.Model):
                        ELSE '90_plus'
                    END AS aging_bucket,
                    COALESCE(rem.reminder_count, 0) AS reminder_count,
+                   COALESCE(rem.opened_count, 0) AS opened_count,
+                   COALESCE(rem.clicked_count, 0) AS clicked_count,
+                   rem.last_opened_date,
                    rem.last_step_id,
                    rem.last_reminder_date,
                    pay.paid_date - rem.last_reminder_date AS days_after_reminder,
@@ -135,24 +166,12 @@ class InvoiceFollowupReport(models.Model):
                    m.invoice_date - work.work_date AS billing_lag
               FROM account_move m
               JOIN res_company c ON c.id = m.company_id
-              LEFT JOIN LATERAL (
-                    SELECT COALESCE(
-                               (SELECT MAX(p.max_date)
-                                  FROM account_move_line l
-                                  JOIN account_partial_reconcile p ON p.debit_move_id = l.id
-                                 WHERE l.move_id = m.id
-                                   AND l.display_type = 'payment_term'),
-                               -- a payment without journal entry (no outstanding account) matched to the invoice
-                               (SELECT MAX(ap.date)
-                                  FROM account_move__account_payment rel
-                                  JOIN account_payment ap ON ap.id = rel.payment_id
-                                 WHERE rel.invoice_id = m.id
-                                   AND ap.move_id IS NULL
-                                   AND ap.state IN ('in_process', 'paid'))
-                           ) AS paid_date
-              ) pay ON m.payment_state IN ('paid', 'in_payment')
+              LEFT JOIN LATERAL (SELECT %(paid_date)s AS paid_date) pay ON m.payment_state IN ('paid', 'in_payment')
               LEFT JOIN LATERAL (
                     SELECT COUNT(*) AS reminder_count,
+                           COUNT(fl.opened_date) AS opened_count,
+                           COUNT(fl.clicked_date) AS clicked_count,
+                           MAX(fl.opened_date) AS last_opened_date,
                            MAX(fl.date) AS last_reminder_date,
                            (ARRAY_AGG(fl.step_id ORDER BY fl.date DESC, fl.id DESC))[1] AS last_step_id
                       FROM invoice_followup_log fl
@@ -167,6 +186,7 @@ class InvoiceFollowupReport(models.Model):
                AND m.payment_state != 'reversed'
             """,
             work_date=self._select_work_date(),
+            paid_date=self._select_paid_date(),
             today=fields.Date.context_today(self),
         )
 

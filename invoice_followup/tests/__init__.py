@@ -38,3 +38,5 @@ from . import test_customer_hour
 from . import test_collections_dashboard
 from . import test_sms_channel
 from . import test_statement
+from . import test_reminder_tracking
+from . import test_tracking_analysis

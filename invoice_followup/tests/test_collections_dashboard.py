@@ -239,6 +239,23 @@ class TestCollectionsDemoHistory(InvoiceFollowupCommon):
         self.assertGreater(min(before.mapped('days_late')), 10, "paid late before the reminders started")
         self.assertLessEqual(max(after.mapped('days_late')), 2, "on time since")
 
+    def test_opens_and_clicks_show(self):
+        dashboard = self.env['invoice.followup.dashboard'].create({
+            'company_id': self.company.id, 'period': 'last_90', 'date_from': '2026-03-18', 'date_to': '2026-06-15'})
+        for figure in ('reminder_opened_rate', 'reminder_clicked_rate', 'prev_reminder_opened_rate'):
+            self.assertGreater(dashboard[figure], 0, f"{figure} shows a real number")
+        self.assertLess(dashboard.reminder_opened_rate, 100, "some reminders are not opened")
+        self.assertLess(dashboard.reminder_clicked_rate, dashboard.reminder_opened_rate)
+        steps = dashboard._tracking_stats(
+            self.company, dashboard.date_from, dashboard.date_to, dashboard.reminder_days, ['step_id'])
+        self.assertGreaterEqual(len(steps), 3, "a row per step")
+        self.assertTrue(any(row['paid_rate'] for row in steps), "some reminders are paid within the week")
+        self.assertGreater(dashboard.opened_unpaid_count, 0, "customers who opened a reminder and have not paid")
+        Log = self.env['invoice.followup.log']
+        self.assertFalse(Log.search_count([('opened_date', '>', '2026-06-15 12:00:00')]), "no open in the future")
+        self.assertFalse(Log.search_count([('clicked_date', '!=', False), ('opened_date', '=', False)]),
+                         "a click implies an open")
+
 
 @tagged('post_install', '-at_install')
 class TestCollectionsDashboardTour(HttpCase):
@@ -255,3 +272,4 @@ class TestCollectionsDashboardTour(HttpCase):
 
     def test_dashboard_card_opens_its_records(self):
         self.start_tour('/odoo', 'invoice_followup_dashboard_tour', login='admin')
+

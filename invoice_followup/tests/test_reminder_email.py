@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
-from urllib.parse import urlsplit
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 from odoo.tests import tagged
 
@@ -20,7 +21,9 @@ class TestReminderEmail(InvoiceFollowupCommon):
         body = mail.body_html
         self.assertIn('View Invoice', body, "the layout's button names the document the customer knows")
         self.assertNotIn('Journal Entry', body)
-        links = re.findall(r'href="(https?://[^"]+)"', body)
+        links = [unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', body)]
+        # Opens and clicks: the links lead to their page through the click route, which carries it.
+        links += [parse_qs(urlsplit(link).query)['url'][0] for link in links if '/invoice_followup/click/' in link]
         self.assertTrue(any('/payment/pay' in link or '/my/invoices/' in link for link in links),
                         "the e-mail carries the pay link")
         for link in links:

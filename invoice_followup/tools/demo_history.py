@@ -6,10 +6,11 @@ dashboard shows a real number. Called from demo/invoice_followup_history_demo.xm
 through ``invoice.followup.log._followup_record`` (the engine's only way of writing them)."""
 import random
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from odoo import fields
 from odoo.fields import Command
 
 MONTHS = 12
@@ -103,7 +104,7 @@ def load_history(env, company, product):
         if pay_offset is None:  # the special invoice was reminded until its customer answered
             until = min(today, move.invoice_date_due + timedelta(days=8))
             specials[special] = move
-        reminders += [(move, step, special == 'by_hand') for step in _email_steps(move)
+        reminders += [(move, step, special == 'by_hand', paid_on) for step in _email_steps(move)
                       if move.invoice_date_due + timedelta(days=step.offset_days) < until]
         if paid_on:
             payments[paid_on] |= move
@@ -123,18 +124,40 @@ def _email_steps(move):
 
 def _record_reminders(env, reminders):
     """The reminders as the engine logs them: those of the scheduled job as its user (OdooBot), those sent by hand
-    as the administrator."""
+    as the administrator; with when the customer opened them and what they clicked."""
     Log = env['invoice.followup.log']
     users = {False: env['invoice.followup.kpi']._automatic_user(), True: env.ref('base.user_admin')}
+    rng = random.Random(15)
+    now = fields.Datetime.now()
     for by_hand in (False, True):
-        values = [{
-            'move_id': move.id, 'step_id': step.id, 'cycle_key': move.invoice_date_due,
-            'date': move.invoice_date_due + timedelta(days=step.offset_days), 'state': 'sent',
-            'currency_id': move.currency_id.id, 'amount_due': move.amount_total,
-            'email_to': move.commercial_partner_id.email,
-        } for move, step, manual in reminders if manual == by_hand]
+        values = []
+        for move, step, manual, paid_on in reminders:
+            if manual != by_hand:
+                continue
+            day = move.invoice_date_due + timedelta(days=step.offset_days)
+            values.append({
+                'move_id': move.id, 'step_id': step.id, 'cycle_key': move.invoice_date_due, 'date': day,
+                'state': 'sent', 'currency_id': move.currency_id.id, 'amount_due': move.amount_total,
+                'email_to': move.commercial_partner_id.email, **_opens_and_clicks(rng, day, paid_on, now),
+            })
         if values:
             Log.with_user(users[by_hand])._followup_record(values)
+
+
+def _opens_and_clicks(rng, day, paid_on, now):
+    """What a customer plausibly did with a reminder e-mailed on ``day``: those who paid within the week mostly opened
+    it and followed *Pay now*; the others opened about half of them and seldom clicked (the invoice, a question)."""
+    paid_soon = paid_on is not None and 0 <= (paid_on - day).days <= 7
+    if rng.random() > (0.9 if paid_soon else 0.5):
+        return {}
+    opened = datetime.combine(day, time(7)) + timedelta(minutes=rng.randint(30, 36 * 60))
+    if opened > now:
+        return {}
+    values = {'opened_date': opened}
+    if rng.random() < (0.7 if paid_soon else 0.15):
+        clicked = min(opened + timedelta(minutes=rng.randint(1, 20)), now)
+        values.update(clicked_date=clicked, clicked_link='pay' if paid_soon else rng.choice(['view', 'respond']))
+    return values
 
 
 def _analyze(env):
