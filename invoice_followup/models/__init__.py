@@ -1,7 +1,6 @@
 from . import invoice_followup_policy
 from . import invoice_followup_step
 from . import invoice_followup_log
-from . import invoice_followup_log_sms
 from . import invoice_followup_log_tracking
 from . import invoice_followup_case_stage
 from . import invoice_followup_case
