@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path('scripts').resolve()))
 from bench_billing import measure_milestones, measure_recurring  # noqa: E402
 from bench_data import (  # noqa: E402
     TODAY,
+    analyze,
     attach_existing_pdfs,
     clone_invoices,
     log,
@@ -143,6 +144,7 @@ def run_workers(workers, count):
     company = env.company
     env['invoice.followup.queue']._queue_due(company, company._followup_today(), 200)
     env.cr.commit()
+    analyze(env)  # the queue just written
     Log = env['invoice.followup.log']
     queued = Log.search([('state', '=', 'queued'), ('move_id', 'in', moves.ids)])
     with tempfile.TemporaryDirectory() as tmp:
